@@ -1,0 +1,65 @@
+import { DistrolessContentsError, InterruptedError, UsageError } from '../errors.js';
+
+export interface CommandContext {
+  /** Aborted on SIGINT or SIGTERM, with an InterruptedError as the reason. */
+  readonly signal: AbortSignal;
+  readonly debug: boolean;
+}
+
+const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Runs one CLI command: turns SIGINT/SIGTERM into an abort (so the command cleans up before exiting) and
+ * any error into one line on stderr with the right exit code: 2 usage, 130/143 signals, 1 otherwise.
+ */
+export async function runCommand(
+  argv: readonly string[],
+  command: (context: CommandContext) => Promise<number>,
+) {
+  const debug = argv.includes('--debug');
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) return;
+    process.stderr.write(`\n${signal}: stopping and cleaning up…\n`);
+    controller.abort(new InterruptedError(signal));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    process.exitCode = await command({ signal: controller.signal, debug });
+  } catch (error) {
+    process.exitCode = exitCode(error);
+    process.stderr.write(`${formatError(error, debug)}\n`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function exitCode(error: unknown): number {
+  if (error instanceof InterruptedError) return SIGNAL_EXIT[error.signal] ?? 130;
+  if (error instanceof UsageError) return 2;
+  return 1;
+}
+
+function formatError(error: unknown, debug: boolean): string {
+  const line = `error: ${error instanceof Error ? error.message : String(error)}`;
+  if (!debug) return line;
+  const details: string[] = [line];
+  let current: unknown = error;
+  while (current instanceof Error) {
+    details.push(current.stack ?? String(current));
+    current = current.cause;
+  }
+  return details.join('\n');
+}
+
+/** Unknown flags, missing values and the like from node:util parseArgs, as a usage error. */
+export function usageError(error: unknown, help: string): UsageError | unknown {
+  if (error instanceof DistrolessContentsError) return error;
+  const code = (error as { code?: string }).code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    return new UsageError(`${(error as Error).message} (see ${help})`, { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,111 @@
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { DockerError } from '../errors.js';
+import type { ImageInfo } from '../manifest.js';
+import { type ImageReference, repositoryName } from '../reference.js';
+import { daemonMessage, statusCode } from './client.js';
+import { followStream } from './stream.js';
+
+export type PullPolicy = 'missing' | 'always' | 'never';
+
+export interface EnsureImageOptions {
+  readonly pull: PullPolicy;
+  readonly platform?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly log?: ((line: string) => void) | undefined;
+}
+
+/** Makes sure the image is in the local engine according to the pull policy, and returns its inspect data. */
+export async function ensureImage(
+  docker: Docker,
+  ref: ImageReference,
+  options: EnsureImageOptions,
+): Promise<Docker.ImageInspectInfo> {
+  let local = options.pull === 'always' ? undefined : await inspectImage(docker, ref.raw, options.signal);
+  if (local && options.platform && !matchesPlatform(local, options.platform) && options.pull === 'missing') {
+    local = undefined;
+  }
+  if (local) return local;
+  if (options.pull === 'never') {
+    throw new DockerError(
+      'IMAGE_NOT_FOUND',
+      `Image ${ref.raw}${options.platform ? ` for ${options.platform}` : ''} is not in the local engine and --pull never forbids pulling it; pull or build it first, or use --pull missing.`,
+    );
+  }
+  await pullImage(docker, ref, options);
+  const pulled = await inspectImage(docker, ref.raw, options.signal);
+  if (!pulled) {
+    throw new DockerError(
+      'IMAGE_NOT_FOUND',
+      `Image ${ref.raw} was pulled but the engine cannot find it afterwards.`,
+    );
+  }
+  return pulled;
+}
+
+export async function inspectImage(
+  docker: Docker,
+  name: string,
+  signal?: AbortSignal,
+): Promise<Docker.ImageInspectInfo | undefined> {
+  try {
+    return await docker.getImage(name).inspect();
+  } catch (error) {
+    signal?.throwIfAborted();
+    if (statusCode(error) === 404) return undefined;
+    throw new DockerError('IMAGE_NOT_FOUND', `Could not inspect image ${name}: ${daemonMessage(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+async function pullImage(docker: Docker, ref: ImageReference, options: EnsureImageOptions): Promise<void> {
+  // Pull by digest when there is one; a tag beside a digest is informative only, as in the docker CLI.
+  const fromImage = ref.digest ? `${repositoryName(ref)}@${ref.digest}` : repositoryName(ref);
+  const query: Record<string, string> = { fromImage, ...(ref.digest ? {} : { tag: ref.tag ?? 'latest' }) };
+  if (options.platform) query.platform = options.platform;
+  options.log?.(`pulling ${ref.raw}`);
+  try {
+    const stream = (await docker.createImage(query)) as Readable;
+    await followStream(stream, options.signal);
+  } catch (error) {
+    options.signal?.throwIfAborted();
+    throw new DockerError(
+      statusCode(error) === 404 ? 'IMAGE_NOT_FOUND' : 'PULL_FAILED',
+      `Could not pull ${ref.raw}: ${daemonMessage(error)}. Check the name, your registry login and network, or use --pull never for a local image.`,
+      { cause: error },
+    );
+  }
+}
+
+function matchesPlatform(image: Docker.ImageInspectInfo, platform: string): boolean {
+  const [os, architecture, variant] = platform.split('/');
+  const imageVariant = (image as { Variant?: string }).Variant;
+  return image.Os === os && image.Architecture === architecture && (!variant || variant === imageVariant);
+}
+
+export function platformOf(image: Docker.ImageInspectInfo): string {
+  const variant = (image as { Variant?: string }).Variant;
+  return [image.Os, image.Architecture, variant].filter(Boolean).join('/');
+}
+
+export function imageInfo(reference: string, image: Docker.ImageInspectInfo): ImageInfo {
+  const config = image.Config;
+  const digest = image.RepoDigests?.[0];
+  return {
+    reference,
+    id: image.Id,
+    ...(digest !== undefined && { digest }),
+    platform: platformOf(image),
+    user: config?.User ?? '',
+    workdir: config?.WorkingDir ?? '',
+    env: config?.Env ?? [],
+    entrypoint: asList(config?.Entrypoint),
+    cmd: asList(config?.Cmd),
+  };
+}
+
+function asList(value: string | string[] | null | undefined): string[] | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? [value] : value;
+}

@@ -1,0 +1,47 @@
+import type Docker from 'dockerode';
+import { buildImage } from '../docker/build.js';
+import { ensureImage, type PullPolicy } from '../docker/image.js';
+import { TOOL_NAME } from '../labels.js';
+import type { ImageReference } from '../reference.js';
+import { renderDockerfile } from '../template.js';
+
+export interface ArticleImageOptions {
+  readonly pull: PullPolicy;
+  readonly platform?: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal | undefined;
+  readonly log: (line: string) => void;
+}
+
+export interface ArticleImage {
+  /** Inspect data of the image under study. */
+  readonly source: Docker.ImageInspectInfo;
+  /** ID of the built image: the base with the source's root under /distroless-contents. */
+  readonly builtId: string;
+}
+
+/** Steps 1-3 of the article: make sure both images are there, render templates/Dockerfile, build it. */
+export async function buildArticleImage(
+  docker: Docker,
+  image: ImageReference,
+  base: ImageReference,
+  options: ArticleImageOptions,
+): Promise<ArticleImage> {
+  const { signal, log } = options;
+  const pullOptions = { pull: options.pull, platform: options.platform, signal, log };
+  const source = await ensureImage(docker, image, pullOptions);
+  const baseImage = await ensureImage(docker, base, pullOptions);
+  signal?.throwIfAborted();
+  log(`building the ${TOOL_NAME} image: FROM ${base.raw}, COPY --from=${image.raw}`);
+  // Image IDs, not names: the build copies exactly the images inspected above, and never pulls.
+  const dockerfile = renderDockerfile({ image: source.Id, base: baseImage.Id });
+  const builtId = await buildImage(docker, {
+    dockerfile,
+    labels: options.labels,
+    platform: options.platform,
+    signal,
+    onOutput: (line) => log(`  ${line}`),
+  });
+  signal?.throwIfAborted();
+  return { source, builtId };
+}

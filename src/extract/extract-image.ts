@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { connectDocker, pingEngine } from '../docker/client.js';
+import { startError } from '../docker/container.js';
+import { imageInfo } from '../docker/image.js';
+import { removeRunResources } from '../docker/run-resources.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import { RUN_LABEL, runLabels, TOOL_NAME } from '../labels.js';
+import { countEntries, type EntryCounts, type ImageInfo, type Manifest, sortEntries } from '../manifest.js';
+import { type ExtractOptions, resolveExtractOptions } from '../options.js';
+import { parseReference } from '../reference.js';
+import { CONTENTS_DIR } from '../template.js';
+import { TOOL_VERSION } from '../version.js';
+import { buildArticleImage } from './article-image.js';
+import { prepareOutput } from './output-folder.js';
+import { writeArchive } from './write-archive.js';
+
+/** What {@link extractImage} returns. */
+export interface ExtractResult {
+  /** Absolute path of the output folder. */
+  readonly output: string;
+  /** Absolute path of the manifest file, when one was asked for. */
+  readonly manifestPath?: string;
+  readonly image: ImageInfo;
+  readonly counts: EntryCounts;
+  readonly manifest: Manifest;
+  readonly durationMs: number;
+  readonly warnings: readonly string[];
+}
+
+const PLATFORM_PATTERN = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+
+/**
+ * Dumps an image's whole filesystem to a folder with the article's method: build `FROM base` +
+ * `COPY --from=IMAGE / /distroless-contents/`, run it, copy the folder out through the archive endpoint,
+ * and remove what was created. Owners, modes, links and special files are kept exactly (owners when root).
+ */
+export async function extractImage(image: string, options: ExtractOptions = {}): Promise<ExtractResult> {
+  const started = performance.now();
+  const opts = resolveExtractOptions(options);
+  const ref = parseReference(image);
+  const baseRef = parseReference(opts.base);
+  if (opts.platform !== undefined && !PLATFORM_PATTERN.test(opts.platform)) {
+    throw new UsageError(
+      `Invalid platform ${JSON.stringify(opts.platform)}: expected os/arch[/variant], e.g. linux/amd64.`,
+    );
+  }
+  const { signal, log } = opts;
+  signal?.throwIfAborted();
+  const docker = opts.docker ?? connectDocker();
+  const output = await prepareOutput(opts.output, opts.force);
+  const labels = runLabels(opts.labels);
+  let failed = true;
+  let touchedDocker = false;
+  try {
+    await pingEngine(docker, signal);
+    touchedDocker = true;
+    const { source, builtId } = await buildArticleImage(docker, ref, baseRef, {
+      pull: opts.pull,
+      platform: opts.platform,
+      labels,
+      signal,
+      log,
+    });
+
+    log('running the container');
+    const container = await docker.createContainer({
+      Image: builtId,
+      Labels: labels,
+      HostConfig: { NetworkMode: 'none' },
+    });
+    try {
+      await container.start();
+    } catch (error) {
+      throw startError(error, opts.base);
+    }
+    await container.wait();
+    signal?.throwIfAborted();
+
+    log(`copying ${CONTENTS_DIR} out of the container`);
+    const archive = (await container.getArchive({ path: CONTENTS_DIR })) as unknown as Readable;
+    const written = await writeArchive(archive, output.staging, { stripComponents: 1, signal });
+    await output.commit();
+
+    const info = imageInfo(image, source);
+    const entries = sortEntries(written.entries);
+    const manifest: Manifest = {
+      schema: 1,
+      tool: { name: TOOL_NAME, version: TOOL_VERSION },
+      method: 'article',
+      image: info,
+      entries,
+    };
+    const manifestPath = opts.manifest === undefined ? undefined : resolve(opts.manifest);
+    if (manifestPath) await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    for (const warning of written.warnings) log(`warning: ${warning}`);
+    failed = false;
+    return {
+      output: output.output,
+      ...(manifestPath && { manifestPath }),
+      image: info,
+      counts: countEntries(entries),
+      manifest,
+      durationMs: Math.round(performance.now() - started),
+      warnings: written.warnings,
+    };
+  } catch (error) {
+    if (signal?.aborted) throw interrupted(signal.reason, error);
+    throw error;
+  } finally {
+    const errors: unknown[] = [];
+    await output.discard().catch((error: unknown) => errors.push(error));
+    if (touchedDocker)
+      errors.push(...(await removeRunResources(docker, labels, { keepImage: opts.keepImage && !failed })));
+    reportCleanup(errors, failed, log);
+  }
+}
+
+/** A cleanup failure is reported, but never hides the run's own error. */
+function reportCleanup(errors: readonly unknown[], failed: boolean, log: (line: string) => void): void {
+  if (errors.length === 0) return;
+  const reasons = errors.map((error) => (error instanceof Error ? error.message : String(error))).join('; ');
+  if (failed) {
+    log(`warning: cleanup after the failure was incomplete: ${reasons}; run npm run cleanup.`);
+    return;
+  }
+  throw new AggregateError(errors, `Cleanup failed: ${reasons}; remove what is labelled ${RUN_LABEL}.`);
+}
+
+function interrupted(reason: unknown, cause: unknown): InterruptedError {
+  if (reason instanceof InterruptedError) return reason;
+  return new InterruptedError('abort', { cause });
+}
+
+async function writeFileAtomic(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, content);
+    await rename(temporary, path);
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { OutputError } from '../errors.js';
+
+/** Staging folders start with this, so an interrupted run's leftovers can be recognised and removed. */
+export const STAGING_PREFIX = '.distroless-contents-staging-';
+
+/**
+ * A staging folder beside the output, renamed into place only when complete: a failed run leaves no
+ * half-written output, and with `force` the old output stays until the new one is whole.
+ */
+export interface OutputFolder {
+  readonly output: string;
+  readonly staging: string;
+  /** Moves the staging folder into place, replacing an old output when allowed. */
+  commit(): Promise<void>;
+  /** Removes the staging folder; safe to call after commit. */
+  discard(): Promise<void>;
+}
+
+export async function prepareOutput(outputPath: string, force: boolean): Promise<OutputFolder> {
+  const output = resolve(outputPath);
+  const existing = await statOrUndefined(output);
+  if (existing && !existing.isDirectory()) {
+    throw new OutputError(
+      'OUTPUT_NOT_WRITABLE',
+      `Output ${output} exists and is not a folder; remove it or choose another --output.`,
+    );
+  }
+  if (existing && !force && (await readdir(output)).length > 0) {
+    throw new OutputError(
+      'OUTPUT_EXISTS',
+      `Output folder ${output} is not empty; pass --force to replace it, or choose another --output.`,
+    );
+  }
+  const parent = dirname(output);
+  const staging = join(parent, `${STAGING_PREFIX}${basename(output)}-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(parent, { recursive: true });
+    await mkdir(staging, { mode: 0o700 });
+  } catch (error) {
+    throw writeError(error, output);
+  }
+  let committed = false;
+  return {
+    output,
+    staging,
+    async commit() {
+      await chmod(staging, 0o755);
+      const old = (await statOrUndefined(output)) ? `${staging}-old` : undefined;
+      if (old) await rename(output, old);
+      try {
+        await rename(staging, output);
+      } catch (error) {
+        if (old) await rename(old, output);
+        throw writeError(error, output);
+      }
+      committed = true;
+      if (old) await removeTree(old);
+    },
+    async discard() {
+      if (!committed) await removeTree(staging);
+    },
+  };
+}
+
+/** Removes a tree even when it holds mode-000 or read-only folders that a non-root user cannot enter. */
+export async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
+    await openUp(path);
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
+async function openUp(dir: string): Promise<void> {
+  await chmod(dir, 0o700);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) await openUp(join(dir, entry.name));
+  }
+}
+
+async function statOrUndefined(path: string) {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw writeError(error, path);
+  }
+}
+
+function writeError(error: unknown, output: string): OutputError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC') {
+    return new OutputError(
+      'DISK_FULL',
+      `No space left on device for ${output}; free space or choose another --output.`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new OutputError(
+    'OUTPUT_NOT_WRITABLE',
+    `Cannot write output ${output}: ${reason}; choose an --output you can write.`,
+    {
+      cause: error,
+    },
+  );
+}

@@ -1,0 +1,70 @@
+import type Docker from 'dockerode';
+import type { PullPolicy } from './docker/image.js';
+
+export type { PullPolicy };
+
+/** Options of {@link extractImage}. */
+export interface ExtractOptions {
+  /**
+   * Folder to write the image's filesystem into.
+   * @default './distroless-contents'
+   */
+  readonly output?: string;
+  /** Also write the manifest (JSON) to this file. The manifest is always returned. */
+  readonly manifest?: string;
+  /**
+   * Replace a non-empty output folder; the old one stays until the new one is whole.
+   * @default false
+   */
+  readonly force?: boolean;
+  /**
+   * When to pull the source and base images.
+   * @default 'missing'
+   */
+  readonly pull?: PullPolicy;
+  /** Platform to pull and build for, as `os/arch[/variant]`. */
+  readonly platform?: string;
+  /**
+   * The image that provides /bin/sh for the article's container.
+   * @default 'alpine:3.20.3'
+   */
+  readonly base?: string;
+  /**
+   * Keep the built image instead of removing it.
+   * @default false
+   */
+  readonly keepImage?: boolean;
+  /** Extra labels for every container and image the run creates (the tool's own labels are always added). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** A dockerode client; by default one is made from DOCKER_HOST and friends. */
+  readonly docker?: Docker;
+  /** Stops the run; everything it created is removed before the promise rejects. */
+  readonly signal?: AbortSignal;
+  /** Receives one line per step and the build's output. */
+  readonly log?: (line: string) => void;
+}
+
+export type ResolvedExtractOptions = Required<
+  Omit<ExtractOptions, 'manifest' | 'platform' | 'signal' | 'docker'>
+> &
+  Pick<ExtractOptions, 'manifest' | 'platform' | 'signal' | 'docker'>;
+
+export const DEFAULT_OUTPUT = './distroless-contents';
+export const DEFAULT_BASE = 'alpine:3.20.3';
+
+/** The one place defaults are decided. */
+export function resolveExtractOptions(options: ExtractOptions = {}): ResolvedExtractOptions {
+  return {
+    output: options.output ?? DEFAULT_OUTPUT,
+    force: options.force ?? false,
+    pull: options.pull ?? 'missing',
+    base: options.base ?? DEFAULT_BASE,
+    keepImage: options.keepImage ?? false,
+    labels: options.labels ?? {},
+    log: options.log ?? (() => {}),
+    manifest: options.manifest,
+    platform: options.platform,
+    signal: options.signal,
+    docker: options.docker,
+  };
+}
