@@ -19,7 +19,13 @@ export async function removeRunResources(
       await removeContainer(docker, container.Id);
     }
     if (!options.keepImage) {
-      for (const image of await docker.listImages({ all: true, filters }))
+      const images = await docker.listImages({ all: true, filters });
+      const parents = new Set(images.map((image) => image.ParentId));
+      // Children first: the engine refuses to remove a labelled intermediate image while its child exists
+      // (409), and removing the child prunes its untagged parents anyway (later ones then answer 404).
+      for (const image of images.filter((image) => !parents.has(image.Id)))
+        await removeImage(docker, image.Id);
+      for (const image of images.filter((image) => parents.has(image.Id)))
         await removeImage(docker, image.Id);
     }
   } catch (error) {
