@@ -1,0 +1,12 @@
+// Every Docker test needs a real engine, the locally built test images and the programs the
+// interactive and page tests drive. Where one is missing the setup provisions it (Debian, as root)
+// or fails saying how: Docker tests are never silently skipped.
+import { buildTestImages } from '../docker/build-test-images.mjs';
+import { ensureEngine } from '../scripts/lib/engine.mjs';
+import { ensureCommands } from '../scripts/lib/system-packages.mjs';
+
+export default async function setup(): Promise<void> {
+  await ensureCommands({ tmux: 'tmux', chromium: 'chromium' });
+  await ensureEngine();
+  await buildTestImages();
+}
