@@ -66,7 +66,10 @@ export async function writeArchive(
   const skipped = await skippedDevices(dir, reader.entries);
   const problems = tarProblems(result.stderr, skipped.length);
   const tarFailed = result.exitCode !== 0 || problems.length > 0;
-  if (streamFailure && !(tarFailed && /No space left|Permission denied|Read-only/.test(result.stderr))) {
+  if (
+    streamFailure &&
+    !(tarFailed && /No space left|Wrote only|Permission denied|Read-only/.test(result.stderr))
+  ) {
     const reason =
       streamFailure.reason instanceof Error ? streamFailure.reason.message : String(streamFailure.reason);
     throw new OutputError(
@@ -121,7 +124,8 @@ function tarProblems(stderr: string, expectedMknodFailures: number): string[] {
 
 function tarError(line: string, dir: string): OutputError {
   const detail = line.replace(/^tar: /, '');
-  if (/No space left on device/.test(line)) {
+  // GNU tar reports a write cut short by a full disk as "Wrote only N of M bytes".
+  if (/No space left on device|Wrote only \d+ of \d+ bytes/.test(line)) {
     return new OutputError(
       'DISK_FULL',
       `No space left on device while writing ${dir} (${detail}); free space or choose another --output.`,
