@@ -24,7 +24,7 @@ Options:
 
 Exit codes: 0 done, 1 failed, 2 usage error, 130/143 interrupted by SIGINT/SIGTERM.`;
 
-const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
+export const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
 
 export async function extractCommand(argv: string[], context: CommandContext): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -60,6 +60,8 @@ export async function extractCommand(argv: string[], context: CommandContext): P
     signal: context.signal,
     log: values.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
   });
+  // Warnings are not progress: --quiet keeps them.
+  for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
   if (values.json) {
     const { manifest: _manifest, ...summary } = result;
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -96,7 +98,7 @@ function parse(argv: string[]) {
   });
 }
 
-function parseLabels(pairs: readonly string[]): Record<string, string> {
+export function parseLabels(pairs: readonly string[]): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const pair of pairs) {
     const equals = pair.indexOf('=');

@@ -30,7 +30,7 @@ export interface ExtractResult {
   readonly warnings: readonly string[];
 }
 
-const PLATFORM_PATTERN = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+export const PLATFORM_PATTERN = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 
 /**
  * Dumps an image's whole filesystem to a folder with the article's method: build `FROM base` +
@@ -95,7 +95,6 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
     };
     const manifestPath = opts.manifest === undefined ? undefined : resolve(opts.manifest);
     if (manifestPath) await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-    for (const warning of written.warnings) log(`warning: ${warning}`);
     failed = false;
     return {
       output: output.output,
@@ -119,7 +118,11 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
 }
 
 /** A cleanup failure is reported, but never hides the run's own error. */
-function reportCleanup(errors: readonly unknown[], failed: boolean, log: (line: string) => void): void {
+export function reportCleanup(
+  errors: readonly unknown[],
+  failed: boolean,
+  log: (line: string) => void,
+): void {
   if (errors.length === 0) return;
   const reasons = errors.map((error) => (error instanceof Error ? error.message : String(error))).join('; ');
   if (failed) {

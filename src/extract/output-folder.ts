@@ -77,9 +77,14 @@ export async function removeTree(path: string): Promise<void> {
 }
 
 async function openUp(dir: string): Promise<void> {
-  await chmod(dir, 0o700);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) await openUp(join(dir, entry.name));
+  try {
+    await chmod(dir, 0o700);
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) await openUp(join(dir, entry.name));
+    }
+  } catch (error) {
+    // The failed rm may already have removed part of the tree.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

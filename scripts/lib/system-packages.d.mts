@@ -1,0 +1,4 @@
+export function ensureCommands(
+  commands: Record<string, string>,
+  options?: { log?: (line: string) => void },
+): Promise<void>;

@@ -1,0 +1,102 @@
+import { chmod, mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_IMAGES } from '../../docker/test-images.mjs';
+import { removeTree } from '../../src/extract/output-folder.js';
+import type { Manifest } from '../../src/manifest.js';
+import { runCli } from '../support/cli.js';
+import { compareTrees, readDumpTree, readImageTree } from '../support/image-tree.js';
+import { docker, leftovers, testLabel } from '../support/leftovers.js';
+
+// A user who can reach the engine through the docker group but cannot chown or mknod.
+const USER = 'dc-nonroot';
+let uid: number;
+let dockerGid: number;
+let work: string;
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) throw new Error('This test creates a user and needs root.');
+  const group = await execa('getent', ['group', 'docker'], { reject: false });
+  if (group.exitCode !== 0) await execa('groupadd', ['--system', 'docker']);
+  if ((await execa('id', ['-u', USER], { reject: false })).exitCode !== 0) {
+    await execa('useradd', ['--system', '--no-create-home', '--groups', 'docker', USER]);
+  }
+  uid = Number((await execa('id', ['-u', USER])).stdout);
+  dockerGid = Number((await execa('getent', ['group', 'docker'])).stdout.split(':')[2]);
+  work = await mkdtemp(join(tmpdir(), 'dc-nonroot-'));
+  await chmod(work, 0o777);
+});
+afterAll(async () => {
+  await removeTree(work);
+});
+
+describe('extraction as a non-root user in the docker group', () => {
+  let output: string;
+  let manifest: Manifest;
+  let stderr: string;
+  let label: ReturnType<typeof testLabel>;
+
+  beforeAll(async () => {
+    output = join(work, 'edge');
+    label = testLabel();
+    const result = await runCli(
+      [
+        'extract',
+        TEST_IMAGES.edge,
+        '--base',
+        TEST_IMAGES.shell,
+        '--pull',
+        'never',
+        '-o',
+        output,
+        '--manifest',
+        `${output}.json`,
+        '--label',
+        label.arg,
+      ],
+      { uid, gid: dockerGid, env: { HOME: work, NO_COLOR: '1' } },
+    );
+    stderr = String(result.stderr);
+    expect(result.exitCode, stderr).toBe(0);
+    manifest = JSON.parse(await readFile(`${output}.json`, 'utf8')) as Manifest;
+  });
+
+  it('writes every entry it may with exact modes (000, 555, setuid), owned by the user', async () => {
+    const expected = await readImageTree(docker, TEST_IMAGES.edge);
+    const devices = [...expected.values()]
+      .filter((e) => e.type === 'char' || e.type === 'block')
+      .map((e) => e.path);
+    expect(devices.length).toBeGreaterThan(0);
+    for (const path of devices) expected.delete(path);
+    const onDisk = await readDumpTree(output);
+    expect(compareTrees(expected, onDisk, { owners: false })).toEqual([]);
+    for (const entry of onDisk.values()) expect.soft(entry.uid, entry.path).toBe(uid);
+    // Read-only and mode-000 folders still received their contents.
+    const locked = [...expected.values()].filter((e) => e.type === 'dir' && (e.mode & 0o200) === 0);
+    expect(locked.length).toBeGreaterThan(0);
+    for (const dir of locked) {
+      expect((await stat(join(output, dir.path))).mode & 0o7777, dir.path).toBe(dir.mode);
+    }
+  });
+
+  it('skips device nodes with one warning naming them, and the manifest keeps them and the true owners', async () => {
+    const expected = await readImageTree(docker, TEST_IMAGES.edge);
+    const devices = [...expected.values()].filter((e) => e.type === 'char' || e.type === 'block');
+    const warnings = stderr.split('\n').filter((line) => line.startsWith('warning:'));
+    expect(warnings).toHaveLength(1);
+    for (const device of devices) expect(warnings[0]).toContain(device.path);
+    const byPath = new Map(manifest.entries.map((entry) => [entry.path, entry]));
+    for (const want of expected.values()) {
+      expect
+        .soft(byPath.get(want.path), want.path)
+        .toMatchObject({ type: want.type, uid: want.uid, gid: want.gid });
+    }
+    expect(manifest.entries.some((entry) => entry.uid !== 0 && entry.uid !== uid)).toBe(true);
+  });
+
+  it('leaves nothing behind', async () => {
+    expect(await leftovers(label.value)).toEqual([]);
+  });
+});
