@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+import { InterruptedError, UsageError } from '../errors.js';
+import { diffTargets } from '../inspect/diff-report.js';
+import { formatDiffText } from '../inspect/format-diff-text.js';
+import { withTarget } from '../inspect/load-target.js';
+import { DEFAULT_DEPTH } from '../inspect/report.js';
+import { countOption, imageTargetOptions } from '../inspect/target-options.js';
+import { type CommandContext, usageError } from './run-command.js';
+
+export const DIFF_HELP = `Usage: npm run diff -- A B [options]
+
+Compares two images: added, removed and changed paths (what changed: content, size, mode, owner, type,
+link target), bytes per folder, and packages added, removed or at another version. A and B are each an
+image reference, a dump folder or a manifest file (see npm run report -- --help).
+
+Options:
+      --ignore PATTERN  leave out paths matching a glob (repeatable): * and ? within a name, ** across
+                        folders; a pattern without / matches a name at any depth; a folder covers its contents
+      --mtime           also report modification times (left out by default)
+      --hash            hash the files of scanned dump folders so contents are compared (manifests have hashes)
+  -d, --depth N         folder depth of the per-folder byte deltas (default ${DEFAULT_DEPTH})
+      --json            print JSON (schema 1: the DiffReport type in src/inspect/diff-report.ts)
+      --pull POLICY     image targets: missing (default), always or never
+      --platform P      image targets: os/arch[/variant]
+      --base IMAGE      image targets: image that provides /bin/sh for the extraction
+  -q, --quiet           no progress on stderr
+      --debug           print stack traces on errors
+  -h, --help            show this help
+
+Exit codes, as diff(1): 0 identical, 1 different, 2 error.`;
+
+export async function diffCommand(argv: string[], context: CommandContext): Promise<number> {
+  try {
+    return await compare(argv, context);
+  } catch (error) {
+    // diff(1) exits 2 on trouble, so 1 can only mean "different"; signals keep their own codes.
+    if (error instanceof InterruptedError || error instanceof UsageError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(message, { cause: error });
+  }
+}
+
+async function compare(argv: string[], context: CommandContext): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw usageError(error, 'npm run diff -- --help');
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${DIFF_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 2) {
+    throw new UsageError(
+      `Expected two targets A and B, got ${positionals.length}: npm run diff -- A B (see --help).`,
+    );
+  }
+  const depth = countOption('depth', values.depth, DEFAULT_DEPTH, 1);
+  const options = {
+    ...imageTargetOptions(values, { signal: context.signal, quiet: values.quiet ?? false }),
+    hash: values.hash ?? false,
+  };
+  const [a, b] = positionals as [string, string];
+  const diff = await withTarget(a, options, (left) =>
+    withTarget(b, options, (right) =>
+      diffTargets(left, right, { ignore: values.ignore ?? [], mtime: values.mtime ?? false, depth }),
+    ),
+  );
+  process.stdout.write(values.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiffText(diff));
+  return diff.identical ? 0 : 1;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      ignore: { type: 'string', multiple: true },
+      mtime: { type: 'boolean' },
+      hash: { type: 'boolean' },
+      depth: { type: 'string', short: 'd' },
+      json: { type: 'boolean' },
+      pull: { type: 'string' },
+      platform: { type: 'string' },
+      base: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      debug: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,95 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+import { formatReportHtml } from '../inspect/format-html.js';
+import { formatReportText } from '../inspect/format-text.js';
+import { withTarget } from '../inspect/load-target.js';
+import { DEFAULT_DEPTH, DEFAULT_TOP, reportFor } from '../inspect/report.js';
+import { countOption, imageTargetOptions } from '../inspect/target-options.js';
+import { type CommandContext, usageError } from './run-command.js';
+
+export const REPORT_HELP = `Usage: npm run report -- TARGET [options]
+
+Shows what an image holds: summary, heaviest folders (du), users and groups, OS, packages,
+security-relevant files and the largest files. TARGET is one of:
+  an image reference   extracted first into a temporary folder (see extract; needs --base here)
+  a dump folder        scanned with lstat; if NAME.json (a manifest) is beside it, its true owners are used
+  a manifest file      written by extract --manifest; file contents come from the dump folder beside it
+
+Options:
+  -d, --depth N         folder depth of the du table and the tree (default ${DEFAULT_DEPTH})
+  -n, --top N           rows of the heaviest-folders and largest-files tables (default ${DEFAULT_TOP}; 0 for all)
+      --tree            add a tree listing (down to --depth)
+      --owners          show mode and owner columns in the tree
+      --json            print JSON (schema 1: the Report type in src/inspect/report.ts)
+      --html FILE       write one self-contained page: zoomable treemap, the tables, a path search
+      --manifest FILE   for a dump folder: take entries and owners from this manifest
+      --pull POLICY     image TARGET: missing (default), always or never
+      --platform P      image TARGET: os/arch[/variant]
+      --base IMAGE      image TARGET: image that provides /bin/sh for the extraction
+  -q, --quiet           no progress on stderr
+      --debug           print stack traces on errors
+  -h, --help            show this help
+
+Text goes to stdout unless --json or --html is given. Exit codes: 0 done, 1 failed, 2 usage error.`;
+
+export async function reportCommand(argv: string[], context: CommandContext): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw usageError(error, 'npm run report -- --help');
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${REPORT_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `Expected exactly one TARGET, got ${positionals.length}: npm run report -- IMAGE|FOLDER|MANIFEST (see --help).`,
+    );
+  }
+  const depth = countOption('depth', values.depth, DEFAULT_DEPTH, 1);
+  const top = countOption('top', values.top, DEFAULT_TOP, 0);
+  const quiet = values.quiet ?? false;
+  const options = {
+    ...imageTargetOptions(values, { signal: context.signal, quiet }),
+    manifest: values.manifest,
+  };
+  await withTarget(positionals[0] as string, options, async (target) => {
+    const report = await reportFor(target, { depth, top, tree: values.tree ?? false });
+    if (values.html !== undefined) {
+      await writeFile(values.html, formatReportHtml(report, target.entries));
+      if (!quiet) process.stderr.write(`wrote ${values.html} (${target.entries.length} entries)\n`);
+    }
+    if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else if (values.html === undefined) {
+      process.stdout.write(formatReportText(report, { owners: values.owners ?? false }));
+    }
+  });
+  return 0;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      depth: { type: 'string', short: 'd' },
+      top: { type: 'string', short: 'n' },
+      tree: { type: 'boolean' },
+      owners: { type: 'boolean' },
+      json: { type: 'boolean' },
+      html: { type: 'string' },
+      manifest: { type: 'string' },
+      pull: { type: 'string' },
+      platform: { type: 'string' },
+      base: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      debug: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,236 @@
+import type { EntryType } from '../manifest.js';
+import { PAGE_SCRIPT, PAGE_STYLE } from './html-page-assets.js';
+import { humanSize } from './human-size.js';
+import { displayPath } from './image-paths.js';
+import { modeString } from './mode-string.js';
+import type { Report } from './report.js';
+import type { Finding } from './security.js';
+import type { InspectEntry } from './target.js';
+
+const TYPE_CODE: Readonly<Record<EntryType, string>> = {
+  file: 'f',
+  dir: 'd',
+  symlink: 'l',
+  hardlink: 'h',
+  fifo: 'p',
+  char: 'c',
+  block: 'b',
+};
+
+/** Columns, not objects: a 100,000-entry page stays a few megabytes. */
+interface PageEntries {
+  /** Paths. */
+  p: string[];
+  /** One type code per entry: f d l h p c b. */
+  t: string;
+  s: number[];
+  m: number[];
+  u: number[];
+  g: number[];
+  /** Link targets by entry index. */
+  l: Record<number, string>;
+}
+
+/**
+ * One self-contained page: the report's tables, a zoomable treemap of sizes by folder and a path search.
+ * Nothing is loaded from the network (the page's own Content-Security-Policy forbids it).
+ */
+export function formatReportHtml(report: Report, entries: readonly InspectEntry[]): string {
+  const columns: PageEntries = { p: [], t: '', s: [], m: [], u: [], g: [], l: {} };
+  const types: string[] = [];
+  entries.forEach((entry, index) => {
+    columns.p.push(entry.path);
+    types.push(TYPE_CODE[entry.type]);
+    columns.s.push(entry.type === 'file' ? entry.size : 0);
+    columns.m.push(entry.mode);
+    columns.u.push(entry.uid);
+    columns.g.push(entry.gid);
+    if (entry.target !== undefined) columns.l[index] = entry.target;
+  });
+  columns.t = types.join('');
+  const title = report.image?.reference ?? report.target.spec;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<title>${escapeHtml(title)} — distroless-contents report</title>
+<style>${PAGE_STYLE}</style>
+</head>
+<body>
+<header><h1>${escapeHtml(title)}</h1><p>${escapeHtml(headerLine(report))}</p></header>
+<main>
+${summarySection(report)}
+<section id="sizes"><h2>Sizes by folder</h2>
+<div id="crumbs"></div>
+<div id="treemap" role="img" aria-label="Treemap of file sizes by folder"></div>
+<p class="note">Area is the bytes of file contents. Click a folder to zoom in; click a folder in the path above to zoom out.</p>
+</section>
+<section id="search"><h2>Find paths</h2>
+<input id="search-box" type="search" placeholder="Type part of a path, e.g. zoneinfo/Asia" autocomplete="off">
+<p id="search-count" class="muted"></p>
+<table id="search-results"><thead><tr><th>Path</th><th>Type</th><th class="num">Size</th><th>Mode</th><th class="num">Owner</th></tr></thead><tbody></tbody></table>
+</section>
+${duSection(report)}
+${accountsSection(report)}
+${osAndPackagesSection(report)}
+${securitySection(report)}
+${largestSection(report)}
+${notesSection(report)}
+</main>
+<script type="application/json" id="report-data">${jsonForScript({ entries: columns })}</script>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/** JSON that cannot end its script element or open a comment: every `<` becomes `\u003c`. */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] as string,
+  );
+}
+
+function headerLine(report: Report): string {
+  const { image } = report;
+  if (!image) return `${report.target.kind} ${report.target.spec}`;
+  const list = (value: readonly string[] | null) => (value === null ? 'none' : JSON.stringify(value));
+  return `${image.id} · ${image.platform} · user ${image.user || '(root)'} · workdir ${image.workdir || '/'} · entrypoint ${list(image.entrypoint)} · cmd ${list(image.cmd)}`;
+}
+
+function table(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  numeric: readonly number[] = [],
+) {
+  const cls = (index: number) => (numeric.includes(index) ? ' class="num"' : '');
+  const head = headers.map((h, i) => `<th${cls(i)}>${escapeHtml(h)}</th>`).join('');
+  const body = rows
+    .map((row) => `<tr>${row.map((cell, i) => `<td${cls(i)}>${cell}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+const path = (p: string) => `<span class="path">${escapeHtml(displayPath(p))}</span>`;
+
+function summarySection(report: Report): string {
+  const s = report.summary;
+  const card = (value: string, label: string) =>
+    `<div class="card"><b>${escapeHtml(value)}</b><span>${escapeHtml(label)}</span></div>`;
+  return `<section id="summary"><h2>Summary</h2><div class="cards">
+${card(String(s.directories), 'directories')}${card(String(s.files), 'files')}${card(String(s.symlinks), 'symlinks')}${card(String(s.hardlinks), 'hardlinks')}${card(String(s.special), 'special files')}
+${card(humanSize(s.apparentBytes), `apparent (${s.apparentBytes} bytes)`)}${card(humanSize(s.diskBytes), `on disk${s.diskBytesEstimated ? ', estimated' : ''}`)}
+</div></section>`;
+}
+
+function duSection(report: Report): string {
+  const { du } = report;
+  const rows = du.rows.map((row) => [
+    escapeHtml(humanSize(row.bytes)),
+    escapeHtml(humanSize(row.diskBytes)),
+    `${(row.share * 100).toFixed(1)}%`,
+    `<span class="share" style="width:${Math.round(row.share * 160)}px"></span>`,
+    path(row.path),
+  ]);
+  const more =
+    du.omitted > 0 ? `<p class="muted">${du.omitted} more folders not shown (--top 0 shows all).</p>` : '';
+  return `<section id="du"><h2>Heaviest folders (depth ${du.depth})</h2>
+${table(['Size', 'On disk', 'Share', '', 'Folder'], rows, [0, 1, 2])}${more}</section>`;
+}
+
+function accountsSection(report: Report): string {
+  const { accounts } = report;
+  if (!accounts)
+    return '<section id="accounts"><h2>Users and groups</h2><p class="muted">Unknown: no /etc/passwd or /etc/group to read.</p></section>';
+  const users = table(
+    ['User', 'UID', 'GID', 'Group', 'Home', 'Shell'],
+    accounts.users.map((u) => [
+      escapeHtml(u.name),
+      String(u.uid),
+      String(u.gid),
+      escapeHtml(u.group ?? '?'),
+      escapeHtml(u.home),
+      escapeHtml(u.shell),
+    ]),
+    [1, 2],
+  );
+  const groups = table(
+    ['Group', 'GID', 'Members'],
+    accounts.groups.map((g) => [escapeHtml(g.name), String(g.gid), escapeHtml(g.members.join(','))]),
+    [1],
+  );
+  return `<section id="accounts"><h2>Users and groups</h2><h3>/etc/passwd</h3>${users}<h3>/etc/group</h3>${groups}</section>`;
+}
+
+function osAndPackagesSection(report: Report): string {
+  const { os, packages } = report;
+  const osText = os
+    ? `<p>${escapeHtml(os.name)} <span class="muted">(${escapeHtml([os.id && `ID=${os.id}`, os.versionId && `VERSION_ID=${os.versionId}`].filter(Boolean).join(', '))}) from ${escapeHtml(displayPath(os.path))}</span></p>`
+    : '<p class="muted">Unknown: no os-release to read.</p>';
+  const packageText = !packages
+    ? '<p class="muted">Unknown: the package databases cannot be read without the dump folder.</p>'
+    : packages.packages.length === 0
+      ? '<p class="muted">None found (no dpkg or apk database).</p>'
+      : `<p class="muted">From ${escapeHtml(packages.databases.map(displayPath).join(', '))}</p>${table(
+          ['Package', 'Version', 'Architecture'],
+          packages.packages.map((p) => [
+            escapeHtml(p.name),
+            escapeHtml(p.version),
+            escapeHtml(p.architecture ?? ''),
+          ]),
+        )}`;
+  return `<section id="os"><h2>OS</h2>${osText}<h2>Packages${packages ? ` (${packages.packages.length})` : ''}</h2>${packageText}</section>`;
+}
+
+function securitySection(report: Report): string {
+  const { security } = report;
+  const part = (title: string, list: readonly Finding[] | null) => {
+    if (list === null)
+      return `<h3>${escapeHtml(title)}</h3><p class="muted">Unknown (nothing to check against).</p>`;
+    if (list.length === 0) return `<h3>${escapeHtml(title)}: none</h3>`;
+    return `<h3>${escapeHtml(title)}: ${list.length}</h3>${table(
+      ['Mode', 'Owner', 'Device', 'Path'],
+      list.map((f) => [
+        `<span class="path">${modeString(f.type, f.mode)}</span>`,
+        `${f.uid}:${f.gid}`,
+        f.devmajor !== undefined ? `${f.devmajor},${f.devminor ?? 0}` : '',
+        path(f.path),
+      ]),
+    )}`;
+  };
+  return `<section id="security"><h2>Security</h2>
+${part('Setuid files', security.setuid)}
+${part('Setgid files', security.setgid)}
+${part('World-writable files, and folders without sticky bit', security.worldWritable)}
+${part('Owned by a uid not in /etc/passwd', security.unknownUid)}
+${part('Owned by a gid not in /etc/group', security.unknownGid)}
+${part('Device nodes', security.devices)}</section>`;
+}
+
+function largestSection(report: Report): string {
+  return `<section id="largest"><h2>Largest files</h2>${table(
+    ['Size', 'Mode', 'Owner', 'Path'],
+    report.largestFiles.map((f) => [
+      escapeHtml(humanSize(f.size)),
+      `<span class="path">${modeString('file', f.mode)}</span>`,
+      `${f.uid}:${f.gid}`,
+      path(f.path),
+    ]),
+    [0],
+  )}</section>`;
+}
+
+function notesSection(report: Report): string {
+  if (report.notes.length === 0) return '';
+  return `<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>`;
+}

@@ -1,0 +1,81 @@
+import type { ImageInfo } from '../manifest.js';
+import { type Accounts, readAccounts } from './accounts.js';
+import { type DuTable, duTable } from './du.js';
+import { imageFiles } from './image-files.js';
+import { type LargeFile, largestFiles } from './largest-files.js';
+import { type OsRelease, readOsRelease } from './os-release.js';
+import { type Packages, readPackages } from './packages.js';
+import { type SecurityFindings, securityFindings } from './security.js';
+import { type Summary, summarize } from './summary.js';
+import { type Target, type TargetInfo, targetInfo } from './target.js';
+import { type TreeListing, treeListing } from './tree.js';
+
+export interface ReportOptions {
+  /** Folder depth of the du table and the tree. @default 3 */
+  readonly depth?: number;
+  /** Rows of the heaviest-folders and largest-files tables; 0 for all. @default 20 */
+  readonly top?: number;
+  /** Include the tree listing. @default false */
+  readonly tree?: boolean;
+}
+
+/**
+ * What `report --json` prints (schema 1). Paths are manifest paths: relative to the image root, no leading
+ * `/`. Modes are numbers (permission bits with setuid/setgid/sticky), sizes are bytes. Sections that need
+ * file contents (accounts, os, packages) are null when the target has none (a manifest with no dump folder
+ * beside it); `notes` says why. New fields may be added; existing ones keep their meaning.
+ */
+export interface Report {
+  readonly schema: 1;
+  readonly kind: 'report';
+  readonly target: TargetInfo;
+  /** Reference, id, platform, user, workdir, env, entrypoint, cmd; null for a scanned folder. */
+  readonly image: ImageInfo | null;
+  readonly summary: Summary;
+  readonly du: DuTable;
+  /** Present with `--tree`. */
+  readonly tree: TreeListing | null;
+  readonly accounts: Accounts | null;
+  readonly os: OsRelease | null;
+  readonly packages: Packages | null;
+  readonly security: SecurityFindings;
+  readonly largestFiles: readonly LargeFile[];
+  readonly notes: readonly string[];
+}
+
+export const DEFAULT_DEPTH = 3;
+export const DEFAULT_TOP = 20;
+
+/** Builds the whole report of a loaded target; reads only the few small files it needs. */
+export async function reportFor(target: Target, options: ReportOptions = {}): Promise<Report> {
+  const depth = options.depth ?? DEFAULT_DEPTH;
+  const top = options.top ?? DEFAULT_TOP;
+  const files = imageFiles(target);
+  const [accounts, os, packages] = await Promise.all([
+    readAccounts(files),
+    readOsRelease(files),
+    readPackages(files),
+  ]);
+  const summary = summarize(target.entries);
+  const notes = [...target.notes, ...files.problems];
+  if (summary.diskBytesEstimated) {
+    notes.push(
+      'On-disk bytes are estimated from the manifest: each file rounded up to 4 KiB, 4 KiB per folder.',
+    );
+  }
+  return {
+    schema: 1,
+    kind: 'report',
+    target: targetInfo(target),
+    image: target.image,
+    summary,
+    du: duTable(target.entries, { depth, top }),
+    tree: options.tree ? treeListing(target.entries, depth) : null,
+    accounts,
+    os,
+    packages,
+    security: securityFindings(target.entries, accounts),
+    largestFiles: largestFiles(target.entries, top),
+    notes,
+  };
+}

@@ -1,0 +1,33 @@
+import { UsageError } from '../errors.js';
+import type { PullPolicy } from '../options.js';
+import type { LoadTargetOptions } from './load-target.js';
+
+const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
+
+/** The flags report and diff share for image targets (--pull, --platform, --base), checked. */
+export function imageTargetOptions(
+  values: { pull?: string | undefined; platform?: string | undefined; base?: string | undefined },
+  context: { signal: AbortSignal; quiet: boolean },
+): LoadTargetOptions {
+  if (values.pull !== undefined && !PULL_POLICIES.includes(values.pull as PullPolicy)) {
+    throw new UsageError(`Invalid --pull ${JSON.stringify(values.pull)}: use missing, always or never.`);
+  }
+  return {
+    pull: values.pull as PullPolicy | undefined,
+    platform: values.platform,
+    base: values.base,
+    signal: context.signal,
+    log: context.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
+  };
+}
+
+/** A whole number flag such as --depth or --top, at least `min`. */
+export function countOption(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw new UsageError(
+      `Invalid --${name} ${JSON.stringify(value)}: expected a whole number of at least ${min}.`,
+    );
+  }
+  return Number(value);
+}
