@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -98,5 +98,30 @@ describe('extraction as a non-root user in the docker group', () => {
 
   it('leaves nothing behind', async () => {
     expect(await leftovers(label.value)).toEqual([]);
+  });
+});
+
+describe('an output the user cannot write', () => {
+  it('fails with one line naming the folder, exit 1, and nothing created', async () => {
+    const locked = join(work, 'root-only');
+    await mkdir(locked, { mode: 0o755 });
+    const result = await runCli(
+      [
+        'extract',
+        TEST_IMAGES.staticNonroot,
+        '--base',
+        TEST_IMAGES.shell,
+        '--pull',
+        'never',
+        '-o',
+        join(locked, 'out'),
+      ],
+      { uid, gid: dockerGid, env: { HOME: work } },
+    );
+    expect(String(result.stderr)).toMatch(
+      /^error: Cannot write output .*root-only\/out.*choose an --output you can write\.$/m,
+    );
+    expect(result.exitCode).toBe(1);
+    expect(await readdir(locked)).toEqual([]);
   });
 });
