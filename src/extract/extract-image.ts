@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
 import { connectDocker, pingEngine } from '../docker/client.js';
 import { startError } from '../docker/container.js';
 import { imageInfo } from '../docker/image.js';
 import { removeRunResources } from '../docker/run-resources.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { RUN_LABEL, runLabels, TOOL_NAME } from '../labels.js';
+import { removeLeftovers } from '../leftovers.js';
 import { countEntries, type EntryCounts, type ImageInfo, type Manifest, sortEntries } from '../manifest.js';
 import { type ExtractOptions, resolveExtractOptions } from '../options.js';
 import { parseReference } from '../reference.js';
@@ -56,6 +58,7 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
   let touchedDocker = false;
   try {
     await pingEngine(docker, signal);
+    await removeStaleLeftovers(docker, dirname(output.output), log);
     touchedDocker = true;
     const { source, builtId } = await buildArticleImage(docker, ref, baseRef, {
       pull: opts.pull,
@@ -130,6 +133,23 @@ export function reportCleanup(
     return;
   }
   throw new AggregateError(errors, `Cleanup failed: ${reasons}; remove what is labelled ${RUN_LABEL}.`);
+}
+
+/** What runs killed outright (SIGKILL) left behind goes with the next run; it never stops this one. */
+async function removeStaleLeftovers(docker: Docker, dir: string, log: (line: string) => void): Promise<void> {
+  try {
+    const removed = await removeLeftovers({ docker, dirs: [dir], staleOnly: true });
+    const count = removed.containers.length + removed.images.length + removed.folders.length;
+    if (count > 0) {
+      log(
+        `removed what an interrupted run left: ${removed.containers.length} containers, ${removed.images.length} images, ${removed.folders.length} staging folders`,
+      );
+    }
+  } catch (error) {
+    log(
+      `warning: could not remove an interrupted run's leftovers (${error instanceof Error ? error.message : error}); run npm run cleanup.`,
+    );
+  }
 }
 
 function interrupted(reason: unknown, cause: unknown): InterruptedError {

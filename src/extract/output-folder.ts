@@ -3,8 +3,18 @@ import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OutputError } from '../errors.js';
 
-/** Staging folders start with this, so an interrupted run's leftovers can be recognised and removed. */
+/**
+ * Staging folders are named `<prefix><output name>-<pid>-<random>`, so an interrupted run's leftovers can be
+ * recognised, and told from a running one's by its process id.
+ */
 export const STAGING_PREFIX = '.distroless-contents-staging-';
+const STAGING_PID = /-(\d+)-[0-9a-f]{8}(?:-old)?$/;
+
+/** The process id in a staging folder's name. */
+export function stagingPid(name: string): number | undefined {
+  const match = name.startsWith(STAGING_PREFIX) ? STAGING_PID.exec(name) : null;
+  return match ? Number(match[1]) : undefined;
+}
 
 /**
  * A staging folder beside the output, renamed into place only when complete: a failed run leaves no
@@ -35,7 +45,10 @@ export async function prepareOutput(outputPath: string, force: boolean): Promise
     );
   }
   const parent = dirname(output);
-  const staging = join(parent, `${STAGING_PREFIX}${basename(output)}-${randomBytes(4).toString('hex')}`);
+  const staging = join(
+    parent,
+    `${STAGING_PREFIX}${basename(output)}-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   try {
     await mkdir(parent, { recursive: true });
     await mkdir(staging, { mode: 0o700 });

@@ -1,41 +1,18 @@
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
+import { ensureBigImage } from '../support/big-image.js';
 import { runCli } from '../support/cli.js';
 import { leftovers, stagingLeftovers, testLabel } from '../support/leftovers.js';
 
-const run = promisify(execFile);
-// Big enough that the build's COPY and the copy out each take a while, so a signal lands inside them.
-const BIG = 'distroless-contents-test/big:latest';
 let work: string;
+let big: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'dc-signals-'));
-  const exists = await run('docker', ['image', 'inspect', BIG]).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
-    const context = join(work, 'big');
-    await mkdir(context);
-    await writeFile(
-      join(context, 'Dockerfile'),
-      `FROM ${TEST_IMAGES.shell}\nRUN for i in 1 2 3 4 5 6; do head -c 60000000 /dev/urandom > /blob$i; done\n`,
-    );
-    await run('docker', [
-      'build',
-      '-q',
-      '--label',
-      'dev.distroless-contents.test=fixture',
-      '-t',
-      BIG,
-      context,
-    ]);
-  }
+  big = await ensureBigImage();
 });
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
@@ -52,7 +29,7 @@ describe.each([
     const output = join(work, `out-${signal}-${step}`);
     const child = runCli([
       'extract',
-      BIG,
+      big,
       '--base',
       TEST_IMAGES.shell,
       '--pull',
