@@ -21,7 +21,7 @@ table { border-collapse: collapse; font-size: 13px; }
 th, td { text-align: left; padding: 2px 10px 2px 0; white-space: nowrap; }
 th { color: #5b6570; font-weight: 600; border-bottom: 1px solid #dde2e8; }
 td.num, th.num { text-align: right; }
-td.path { font-family: ui-monospace, monospace; white-space: pre; }
+td.path, td.mono { font-family: ui-monospace, monospace; white-space: pre; }
 .share { display: inline-block; height: 8px; background: #4a7fb5; vertical-align: middle; }
 .muted, .note { color: #5b6570; }
 #crumbs { font-family: ui-monospace, monospace; margin-bottom: 6px; }
@@ -205,7 +205,7 @@ export const PAGE_SCRIPT = String.raw`
       tr.appendChild(cell);
       tr.appendChild(el('td', {}, TYPES[type]));
       tr.appendChild(el('td', { class: 'num' }, type === 'f' ? humanSize(e.s[i]) : ''));
-      tr.appendChild(el('td', { class: 'path' }, modeString(type, e.m[i])));
+      tr.appendChild(el('td', { class: 'mono' }, modeString(type, e.m[i])));
       tr.appendChild(el('td', { class: 'num' }, e.u[i] + ':' + e.g[i]));
       body.appendChild(tr);
     }

@@ -21,6 +21,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function dpkgQuery(adminDir: string): string[] {
   return execFileSync(
     'dpkg-query',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax.
     [`--admindir=${adminDir}`, '-W', '-f', '${db:Status-Status} ${Package} ${Version} ${Architecture}\\n'],
     { encoding: 'utf8' },
   )
