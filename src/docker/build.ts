@@ -27,6 +27,9 @@ export async function buildImage(docker: Docker, options: BuildOptions): Promise
       {
         version: '1',
         pull: false,
+        // The builder's cache would share intermediate images between concurrent runs, and one run's
+        // cleanup would then delete a parent another run is building on ("unknown parent image ID").
+        nocache: true,
         rm: true,
         forcerm: true,
         labels: { ...options.labels },
