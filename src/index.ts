@@ -11,3 +11,4 @@ export { RUN_LABEL, TOOL_LABEL } from './labels.js';
 export type { EntryCounts, EntryType, ImageInfo, Manifest, ManifestEntry } from './manifest.js';
 export { DEFAULT_BASE, DEFAULT_OUTPUT, type ExtractOptions, type PullPolicy } from './options.js';
 export { type ImageReference, parseReference } from './reference.js';
+export { type LeftoverOptions, type LeftoverReport, removeLeftovers } from './leftovers.js';

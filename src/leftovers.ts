@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { connectDocker } from './docker/client.js';
 import { removeContainer, removeImage } from './docker/container.js';
@@ -15,11 +15,12 @@ export interface LeftoverOptions {
    */
   readonly dirs?: readonly string[];
   /**
-   * Only what a finished run left: its process on this host is gone (it was killed, say). Without it,
-   * everything the tool made goes, except what runs still alive on this host are using.
+   * Only containers and images of runs whose staging folder is found stale in `dirs`: what the next run
+   * into the same folder may safely remove, whatever other runs share the engine. Without it, everything
+   * the tool made goes, except what runs still alive on this host are using.
    * @default false
    */
-  readonly staleOnly?: boolean;
+  readonly sameFolderOnly?: boolean;
   /**
    * Also remove tagged images: those kept on purpose (`--keep-image`, the build cache).
    * @default false
@@ -37,10 +38,16 @@ export interface LeftoverReport {
 
 /** Removes the containers, images and staging folders that interrupted runs of the tool left behind. */
 export async function removeLeftovers(options: LeftoverOptions = {}): Promise<LeftoverReport> {
+  const folders = await removeStagingFolders(
+    options.dirs ?? [process.cwd()],
+    options.sameFolderOnly ?? false,
+  );
+  const folderPids = new Set(folders.map((folder) => String(stagingPid(basename(folder)))));
+  if (options.sameFolderOnly && folderPids.size === 0) return { containers: [], images: [], folders };
   const docker = options.docker ?? connectDocker();
   const wanted = (labels: Record<string, string> | undefined) => {
     const run = labels?.[RUN_LABEL];
-    if (options.staleOnly) return isStaleRun(run);
+    if (options.sameFolderOnly) return isStaleRun(run) && folderPids.has(run?.split('/')[1] ?? '');
     const [host, pid] = (run ?? '').split('/');
     return !(
       host === hostname() &&
@@ -70,8 +77,12 @@ export async function removeLeftovers(options: LeftoverOptions = {}): Promise<Le
     images.push(image.Id);
   }
 
+  return { containers, images, folders };
+}
+
+async function removeStagingFolders(dirs: readonly string[], staleOnly: boolean): Promise<string[]> {
   const folders: string[] = [];
-  for (const dir of options.dirs ?? [process.cwd()]) {
+  for (const dir of dirs) {
     let names: string[];
     try {
       names = await readdir(dir);
@@ -82,14 +93,14 @@ export async function removeLeftovers(options: LeftoverOptions = {}): Promise<Le
     for (const name of names) {
       if (!name.startsWith(STAGING_PREFIX)) continue;
       const pid = stagingPid(name);
-      const stale = pid === undefined ? !options.staleOnly : pid !== process.pid && !isAlive(pid);
+      const stale = pid === undefined ? !staleOnly : pid !== process.pid && !isAlive(pid);
       if (!stale) continue;
       const path = resolve(join(dir, name));
       await removeTree(path);
       folders.push(path);
     }
   }
-  return { containers, images, folders };
+  return folders;
 }
 
 function isTagged(image: Docker.ImageInfo): boolean {

@@ -5,17 +5,26 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { connectDocker, pingEngine } from '../docker/client.js';
 import { startError } from '../docker/container.js';
-import { imageInfo } from '../docker/image.js';
+import { ensureImage, imageInfo } from '../docker/image.js';
 import { removeRunResources } from '../docker/run-resources.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { RUN_LABEL, runLabels, TOOL_NAME } from '../labels.js';
 import { removeLeftovers } from '../leftovers.js';
-import { countEntries, type EntryCounts, type ImageInfo, type Manifest, sortEntries } from '../manifest.js';
+import {
+  countEntries,
+  type EntryCounts,
+  type ImageInfo,
+  type Manifest,
+  type ManifestEntry,
+  sortEntries,
+} from '../manifest.js';
 import { type ExtractOptions, resolveExtractOptions } from '../options.js';
 import { parseReference } from '../reference.js';
 import { CONTENTS_DIR } from '../template.js';
 import { TOOL_VERSION } from '../version.js';
 import { buildArticleImage } from './article-image.js';
+import { dumpImageLayers } from './fast/fast-method.js';
+import { canonicaliseHardlinks } from './hardlink-groups.js';
 import { prepareOutput } from './output-folder.js';
 import { writeArchive } from './write-archive.js';
 
@@ -38,6 +47,7 @@ export const PLATFORM_PATTERN = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
  * Dumps an image's whole filesystem to a folder with the article's method: build `FROM base` +
  * `COPY --from=IMAGE / /distroless-contents/`, run it, copy the folder out through the archive endpoint,
  * and remove what was created. Owners, modes, links and special files are kept exactly (owners when root).
+ * With `method: 'fast'` the same folder and manifest come from the image's own layers (docker save) instead.
  */
 export async function extractImage(image: string, options: ExtractOptions = {}): Promise<ExtractResult> {
   const started = performance.now();
@@ -60,39 +70,50 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
     await pingEngine(docker, signal);
     await removeStaleLeftovers(docker, dirname(output.output), log);
     touchedDocker = true;
-    const { source, builtId } = await buildArticleImage(docker, ref, baseRef, {
-      pull: opts.pull,
-      platform: opts.platform,
-      labels,
-      signal,
-      log,
-    });
+    let source: Docker.ImageInspectInfo;
+    let written: { readonly entries: ManifestEntry[]; readonly warnings: readonly string[] };
+    if (opts.method === 'fast') {
+      source = await ensureImage(docker, ref, { pull: opts.pull, platform: opts.platform, signal, log });
+      log(`reading the image's own layers (docker save of ${source.Id})`);
+      written = await dumpImageLayers(docker, source, output.staging, { signal, log });
+    } else {
+      const built = await buildArticleImage(docker, ref, baseRef, {
+        pull: opts.pull,
+        platform: opts.platform,
+        labels,
+        signal,
+        log,
+        cache: opts.cache,
+        keep: opts.keepImage,
+      });
+      source = built.source;
 
-    log('running the container');
-    const container = await docker.createContainer({
-      Image: builtId,
-      Labels: labels,
-      HostConfig: { NetworkMode: 'none' },
-    });
-    try {
-      await container.start();
-    } catch (error) {
-      throw startError(error, opts.base);
+      log('running the container');
+      const container = await docker.createContainer({
+        Image: built.builtId,
+        Labels: labels,
+        HostConfig: { NetworkMode: 'none' },
+      });
+      try {
+        await container.start();
+      } catch (error) {
+        throw startError(error, opts.base);
+      }
+      await container.wait();
+      signal?.throwIfAborted();
+
+      log(`copying ${CONTENTS_DIR} out of the container`);
+      const archive = (await container.getArchive({ path: CONTENTS_DIR })) as unknown as Readable;
+      written = await writeArchive(archive, output.staging, { stripComponents: 1, signal });
     }
-    await container.wait();
-    signal?.throwIfAborted();
-
-    log(`copying ${CONTENTS_DIR} out of the container`);
-    const archive = (await container.getArchive({ path: CONTENTS_DIR })) as unknown as Readable;
-    const written = await writeArchive(archive, output.staging, { stripComponents: 1, signal });
     await output.commit();
 
     const info = imageInfo(image, source);
-    const entries = sortEntries(written.entries);
+    const entries = sortEntries(canonicaliseHardlinks(written.entries));
     const manifest: Manifest = {
       schema: 1,
       tool: { name: TOOL_NAME, version: TOOL_VERSION },
-      method: 'article',
+      method: opts.method,
       image: info,
       entries,
     };
@@ -115,7 +136,7 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
     const errors: unknown[] = [];
     await output.discard().catch((error: unknown) => errors.push(error));
     if (touchedDocker)
-      errors.push(...(await removeRunResources(docker, labels, { keepImage: opts.keepImage && !failed })));
+      errors.push(...(await removeRunResources(docker, labels, { keepImage: (opts.keepImage || opts.cache) && !failed })));
     reportCleanup(errors, failed, log);
   }
 }
@@ -138,7 +159,7 @@ export function reportCleanup(
 /** What runs killed outright (SIGKILL) left behind goes with the next run; it never stops this one. */
 async function removeStaleLeftovers(docker: Docker, dir: string, log: (line: string) => void): Promise<void> {
   try {
-    const removed = await removeLeftovers({ docker, dirs: [dir], staleOnly: true });
+    const removed = await removeLeftovers({ docker, dirs: [dir], sameFolderOnly: true });
     const count = removed.containers.length + removed.images.length + removed.folders.length;
     if (count > 0) {
       log(
