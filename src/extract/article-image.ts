@@ -30,7 +30,9 @@ export async function buildArticleImage(
   const { signal, log } = options;
   const pullOptions = { pull: options.pull, platform: options.platform, signal, log };
   const source = await ensureImage(docker, image, pullOptions);
-  const baseImage = await ensureImage(docker, base, pullOptions);
+  // The base runs on this engine, so it stays the engine's own platform whatever --platform picks for the
+  // image under study; the legacy builder copies a foreign-platform image's files as they are.
+  const baseImage = await ensureImage(docker, base, { ...pullOptions, platform: undefined });
   signal?.throwIfAborted();
   log(`building the ${TOOL_NAME} image: FROM ${base.raw}, COPY --from=${image.raw}`);
   // Image IDs, not names: the build copies exactly the images inspected above, and never pulls.
@@ -38,7 +40,6 @@ export async function buildArticleImage(
   const builtId = await buildImage(docker, {
     dockerfile,
     labels: options.labels,
-    platform: options.platform,
     signal,
     onOutput: (line) => log(`  ${line}`),
   });
