@@ -7,6 +7,14 @@ export {
   UsageError,
 } from './errors.js';
 export { type ExtractResult, extractImage } from './extract/extract-image.js';
+export { type DiffOptions, diffManifests, type ManifestDiff } from './inspect/diff.js';
+export { type DiffReport, type DiffReportOptions, diffTargets } from './inspect/diff-report.js';
+export { formatDiffText } from './inspect/format-diff-text.js';
+export { formatReportHtml } from './inspect/format-html.js';
+export { formatReportText } from './inspect/format-text.js';
+export { type LoadTargetOptions, withTarget } from './inspect/load-target.js';
+export { type Report, type ReportOptions, reportFor } from './inspect/report.js';
+export type { InspectEntry, Target, TargetKind } from './inspect/target.js';
 export { RUN_LABEL, TOOL_LABEL } from './labels.js';
 export type { EntryCounts, EntryType, ImageInfo, Manifest, ManifestEntry } from './manifest.js';
 export { DEFAULT_BASE, DEFAULT_OUTPUT, type ExtractOptions, type PullPolicy } from './options.js';

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 import { UsageError } from '../errors.js';
+import { DIFF_HELP, diffCommand } from './diff-command.js';
 import { EXTRACT_HELP, extractCommand } from './extract-command.js';
+import { REPORT_HELP, reportCommand } from './report-command.js';
 import { runCommand } from './run-command.js';
 
 const USAGE = `Usage: distroless-contents <command> [options]
 
 Commands:
   extract IMAGE   dump the image's whole filesystem to a folder (npm run extract -- IMAGE)
+  report TARGET   show what an image, dump or manifest holds (npm run report -- TARGET)
+  diff A B        compare two images, dumps or manifests; exit 1 when they differ (npm run diff -- A B)
 
 Run a command with --help for its options.`;
 
@@ -16,12 +20,18 @@ await runCommand(args, async (context) => {
   switch (command) {
     case 'extract':
       return extractCommand(args, context);
+    case 'report':
+      return reportCommand(args, context);
+    case 'diff':
+      return diffCommand(args, context);
     case undefined:
     case '--help':
     case '-h':
-      process.stdout.write(`${USAGE}\n\n${EXTRACT_HELP}\n`);
+      process.stdout.write(`${USAGE}\n\n${EXTRACT_HELP}\n\n${REPORT_HELP}\n\n${DIFF_HELP}\n`);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`Unknown command ${JSON.stringify(command)}; use extract (see --help).`);
+      throw new UsageError(
+        `Unknown command ${JSON.stringify(command)}; use extract, report or diff (see --help).`,
+      );
   }
 });
