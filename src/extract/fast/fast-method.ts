@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { daemonMessage } from '../../docker/client.js';
+import { DistrolessContentsError, DockerError, OutputError } from '../../errors.js';
+import type { ManifestEntry } from '../../manifest.js';
+import { removeTree, STAGING_PREFIX } from '../output-folder.js';
+import { applyLayer } from './apply-layer.js';
+import { LayerTree } from './layer-tree.js';
+import { readSave } from './read-save.js';
+
+export interface FastDumpOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly log: (line: string) => void;
+}
+
+export interface FastDump {
+  readonly entries: ManifestEntry[];
+  readonly warnings: string[];
+}
+
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * The fast method: the image's own layers from `docker save`, applied lowest first onto `dir` with their
+ * whiteouts, as `COPY --from=IMAGE /` reads them, without building an image or running a container. The
+ * manifest is read in the same pass. Layers that arrive before their turn wait in a folder beside `dir`.
+ */
+export async function dumpImageLayers(
+  docker: Docker,
+  image: Docker.ImageInspectInfo,
+  dir: string,
+  options: FastDumpOptions,
+): Promise<FastDump> {
+  const { signal, log } = options;
+  const diffIds = image.RootFS?.Layers ?? [];
+  const tree = new LayerTree();
+  // Named like a staging folder, so the clean-up of an interrupted run finds it too.
+  const spillDir = join(
+    dirname(dir),
+    `${STAGING_PREFIX}layers-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+  let failed = true;
+  try {
+    let archive: Readable;
+    try {
+      // The ID, not the name: dockerode does not URL-encode names.
+      archive = (await docker.getImage(image.Id).get()) as unknown as Readable;
+    } catch (error) {
+      signal?.throwIfAborted();
+      throw new DockerError('EXTRACT_FAILED', `docker save of ${image.Id} failed: ${daemonMessage(error)}`, {
+        cause: error,
+      });
+    }
+    await readSave(archive, {
+      diffIds,
+      spillDir,
+      signal,
+      apply: async (layer, index) => {
+        log(`applying layer ${index + 1} of ${diffIds.length}`);
+        await applyLayer(layer, dir, tree, { index, signal });
+      },
+    });
+    failed = false;
+  } catch (error) {
+    signal?.throwIfAborted();
+    if (error instanceof DistrolessContentsError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new OutputError('EXTRACT_FAILED', `Reading the image's layers failed: ${reason}`, { cause: error });
+  } finally {
+    // A failed cleanup is worth an error of its own only when it is the sole failure.
+    await removeTree(spillDir).catch((error: unknown) => {
+      if (!failed) throw error;
+      log(`warning: could not remove ${spillDir}: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+  const entries = tree.entries();
+  const warnings: string[] = [];
+  const skipped = await missingDevices(dir, entries);
+  if (skipped.length > 0) {
+    warnings.push(
+      `Skipped ${skipped.length} device node${skipped.length === 1 ? '' : 's'} (creating them needs root): ${skipped.join(', ')}; the manifest lists them.`,
+    );
+  }
+  return { entries, warnings };
+}
+
+/** Device entries that are not on disk: expected when not root, since mknod needs privilege. */
+async function missingDevices(dir: string, entries: readonly ManifestEntry[]): Promise<string[]> {
+  if (isRoot) return [];
+  const missing: string[] = [];
+  for (const entry of entries) {
+    if (entry.type !== 'char' && entry.type !== 'block') continue;
+    await lstat(join(dir, entry.path)).catch(() => missing.push(entry.path));
+  }
+  return missing;
+}

@@ -1,0 +1,119 @@
+import type { EntryType, ManifestEntry } from '../../manifest.js';
+import { canonicaliseHardlinks, entryOf } from '../hardlink-groups.js';
+import { utf8 } from './tar-header.js';
+
+/** What a non-directory name holds; names that are hardlinks of each other share one object. */
+export interface Inode {
+  type: Exclude<EntryType, 'dir' | 'hardlink'>;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Whole seconds, as the manifest shows them. */
+  mtime: number;
+  size: number;
+  sha256?: string;
+  /** Symlink target, raw bytes in a latin1 string. */
+  target?: string;
+  devmajor?: number;
+  devminor?: number;
+  xattrs?: Record<string, string>;
+}
+
+export interface DirMeta {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  /** The mtime exactly as the layer gave it (PAX may carry fractions), to restore it on disk. */
+  exactMtime: number;
+  xattrs?: Record<string, string>;
+}
+
+export interface DirNode {
+  readonly kind: 'dir';
+  meta: DirMeta;
+  /** By raw name (latin1 string of the bytes). */
+  readonly children: Map<string, TreeNode>;
+  /** Index of the highest layer whose diff holds this directory (listed or as a parent of something). */
+  layer: number;
+  /** Index of the highest layer that listed it with its own header. */
+  listed: number;
+}
+
+export interface LeafNode {
+  readonly kind: 'leaf';
+  readonly inode: Inode;
+  layer: number;
+}
+
+export type TreeNode = DirNode | LeafNode;
+
+/**
+ * The image's filesystem as the layers applied so far leave it, mirrored in memory: it decides what each
+ * tar member may do before GNU tar sees it, and becomes the manifest at the end.
+ */
+export class LayerTree {
+  readonly root: DirNode = newDir({ mode: 0o755, uid: 0, gid: 0, mtime: 0, exactMtime: 0 }, -1);
+
+  /** The directory at `parts`, or undefined when a component is missing or not a directory. */
+  dir(parts: readonly string[]): DirNode | undefined {
+    let node: TreeNode = this.root;
+    for (const part of parts) {
+      if (node.kind !== 'dir') return undefined;
+      const child = node.children.get(part);
+      if (!child) return undefined;
+      node = child;
+    }
+    return node.kind === 'dir' ? node : undefined;
+  }
+
+  /** The node at `parts` when every component above it is a directory. */
+  node(parts: readonly string[]): TreeNode | undefined {
+    if (parts.length === 0) return this.root;
+    return this.dir(parts.slice(0, -1))?.children.get(parts[parts.length - 1] as string);
+  }
+
+  /** Manifest entries of every name but the root, hardlink groups canonical, sorted by the caller. */
+  entries(): ManifestEntry[] {
+    const entries: ManifestEntry[] = [];
+    const primaries = new Map<Inode, string>();
+    const walk = (dir: DirNode, prefix: string) => {
+      for (const [name, node] of dir.children) {
+        const path = prefix + utf8(name);
+        if (node.kind === 'dir') {
+          const { mode, uid, gid, mtime, xattrs } = node.meta;
+          entries.push(entryOf({ path, type: 'dir', mode, uid, gid, size: 0, mtime, xattrs }));
+          walk(node, `${path}/`);
+          continue;
+        }
+        const { inode } = node;
+        const primary = primaries.get(inode);
+        if (primary !== undefined) {
+          const { mode, uid, gid, mtime, xattrs } = inode;
+          entries.push(
+            entryOf({ path, type: 'hardlink', mode, uid, gid, size: 0, mtime, target: primary, xattrs }),
+          );
+          continue;
+        }
+        primaries.set(inode, path);
+        entries.push(
+          entryOf({ ...inode, path, ...(inode.target !== undefined && { target: utf8(inode.target) }) }),
+        );
+      }
+    };
+    walk(this.root, '');
+    return canonicaliseHardlinks(entries);
+  }
+}
+
+export function newDir(meta: DirMeta, layer: number): DirNode {
+  return { kind: 'dir', meta, children: new Map(), layer, listed: layer };
+}
+
+/** True when the node or anything below it came from `layer`. */
+export function touchedBy(node: TreeNode, layer: number): boolean {
+  if (node.layer === layer) return true;
+  if (node.kind !== 'dir') return false;
+  for (const child of node.children.values()) if (touchedBy(child, layer)) return true;
+  return false;
+}

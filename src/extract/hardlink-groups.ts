@@ -1,0 +1,83 @@
+import type { ManifestEntry } from '../manifest.js';
+
+type Required = 'path' | 'type' | 'mode' | 'uid' | 'gid' | 'size' | 'mtime';
+type EntryFields = Pick<ManifestEntry, Required> & {
+  readonly [K in Exclude<keyof ManifestEntry, Required>]?: ManifestEntry[K] | undefined;
+};
+
+/** A manifest entry with its keys in the one order every method writes, and no undefined fields. */
+export function entryOf(fields: EntryFields): ManifestEntry {
+  const { path, type, mode, uid, gid, size, mtime, target, sha256, devmajor, devminor, xattrs } = fields;
+  return {
+    path,
+    type,
+    mode,
+    uid,
+    gid,
+    size,
+    mtime,
+    ...(target !== undefined && { target }),
+    ...(sha256 !== undefined && { sha256 }),
+    ...(devmajor !== undefined && { devmajor }),
+    ...(devminor !== undefined && { devminor }),
+    ...(xattrs !== undefined && Object.keys(xattrs).length > 0 && { xattrs }),
+  };
+}
+
+/**
+ * Rewrites every hardlink group the same way whatever produced it: the code-unit-smallest name holds the
+ * inode's own entry, the others are hardlinks to it, all with the inode's metadata. An archive names the
+ * first name of its walk as the file and an image layer may name any, so without this the article and fast
+ * methods would describe one inode differently.
+ */
+export function canonicaliseHardlinks(entries: readonly ManifestEntry[]): ManifestEntry[] {
+  const byPath = new Map(entries.map((entry) => [entry.path, entry]));
+  const groups = new Map<string, string[]>();
+  for (const entry of entries) {
+    if (entry.type !== 'hardlink') continue;
+    const root = resolve(entry, byPath);
+    if (!root) continue;
+    const members = groups.get(root.path) ?? [root.path];
+    members.push(entry.path);
+    groups.set(root.path, members);
+  }
+  const replaced = new Map<string, ManifestEntry>();
+  for (const [rootPath, members] of groups) {
+    const root = byPath.get(rootPath) as ManifestEntry;
+    const [first, ...others] = [...new Set(members)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (first === undefined) continue;
+    replaced.set(first, entryOf({ ...root, path: first }));
+    for (const path of others) {
+      const { mode, uid, gid, mtime, xattrs } = root;
+      replaced.set(
+        path,
+        entryOf({
+          path,
+          type: 'hardlink',
+          mode,
+          uid,
+          gid,
+          size: 0,
+          mtime,
+          target: first,
+          xattrs,
+          sha256: undefined,
+        }),
+      );
+    }
+  }
+  return entries.map((entry) => replaced.get(entry.path) ?? entry);
+}
+
+/** The non-hardlink entry a hardlink ends at, or undefined when the chain dangles or loops. */
+function resolve(
+  entry: ManifestEntry,
+  byPath: ReadonlyMap<string, ManifestEntry>,
+): ManifestEntry | undefined {
+  let current: ManifestEntry | undefined = entry;
+  for (let hops = 0; current?.type === 'hardlink'; hops++) {
+    if (hops > byPath.size) return undefined;
+    current = byPath.get(current.target ?? '');
+  }
+  return current;
+}
