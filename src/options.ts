@@ -3,6 +3,9 @@ import type { PullPolicy } from './docker/image.js';
 
 export type { PullPolicy };
 
+/** `article`: build, run and copy as the article does. `fast`: the same dump from the image's own layers (docker save), nothing built or run. */
+export type ExtractMethod = 'article' | 'fast';
+
 /** Options of {@link extractImage}. */
 export interface ExtractOptions {
   /**
@@ -34,6 +37,17 @@ export interface ExtractOptions {
    * @default false
    */
   readonly keepImage?: boolean;
+  /**
+   * How to dump: `fast` gives the same folder and manifest without building an image or running a container.
+   * @default 'article'
+   */
+  readonly method?: ExtractMethod;
+  /**
+   * Article method: reuse the image an earlier `cache` or `keepImage` run built for the same source, base and
+   * template instead of building again, and keep (tagged `distroless-contents-cache:<key>`) what this run builds.
+   * @default false
+   */
+  readonly cache?: boolean;
   /** Extra labels for every container and image the run creates (the tool's own labels are always added). */
   readonly labels?: Readonly<Record<string, string>>;
   /** A dockerode client; by default one is made from DOCKER_HOST and friends. */
@@ -60,6 +74,8 @@ export function resolveExtractOptions(options: ExtractOptions = {}): ResolvedExt
     pull: options.pull ?? 'missing',
     base: options.base ?? DEFAULT_BASE,
     keepImage: options.keepImage ?? false,
+    method: options.method ?? 'article',
+    cache: options.cache ?? false,
     labels: options.labels ?? {},
     log: options.log ?? (() => {}),
     manifest: options.manifest,

@@ -16,6 +16,13 @@ Options:
       --platform P      os/arch[/variant] to pull and build for, e.g. linux/arm64
       --base IMAGE      image that provides /bin/sh for the article's container (default ${DEFAULT_BASE})
       --keep-image      keep the built image (it is removed by default)
+      --method M        article (default): build, run and copy as the article does;
+                        fast: the same folder and manifest from the image's own layers (docker save),
+                        nothing built or run
+      --cache           article method: reuse the image an earlier --cache or --keep-image run built for the
+                        same image, base and template; keep what this run builds (tagged
+                        distroless-contents-cache:KEY). Clear with: docker image rm $(docker images -q
+                        --filter label=dev.distroless-contents.cache-key)
       --label KEY=VALUE extra label for every container and image the run creates (repeatable)
       --json            print the result as JSON on stdout
   -q, --quiet           no progress on stderr
@@ -47,6 +54,13 @@ export async function extractCommand(argv: string[], context: CommandContext): P
   if (!PULL_POLICIES.includes(pull as PullPolicy)) {
     throw new UsageError(`Invalid --pull ${JSON.stringify(pull)}: use missing, always or never.`);
   }
+  const method = values.method ?? 'article';
+  if (method !== 'article' && method !== 'fast') {
+    throw new UsageError(`Invalid --method ${JSON.stringify(method)}: use article or fast.`);
+  }
+  if (values.cache && method === 'fast') {
+    throw new UsageError('--cache speeds up the article method only; drop it or use --method article.');
+  }
   const image = positionals[0] as string;
   const result = await extractImage(image, {
     ...(values.output !== undefined && { output: values.output }),
@@ -55,6 +69,8 @@ export async function extractCommand(argv: string[], context: CommandContext): P
     ...(values.base !== undefined && { base: values.base }),
     force: values.force ?? false,
     keepImage: values['keep-image'] ?? false,
+    method,
+    cache: values.cache ?? false,
     pull: pull as PullPolicy,
     labels: parseLabels(values.label ?? []),
     signal: context.signal,
@@ -89,6 +105,8 @@ function parse(argv: string[]) {
       platform: { type: 'string' },
       base: { type: 'string' },
       'keep-image': { type: 'boolean' },
+      method: { type: 'string' },
+      cache: { type: 'boolean' },
       label: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
