@@ -4,6 +4,7 @@ import { ensureImage, type PullPolicy } from '../docker/image.js';
 import { TOOL_NAME } from '../labels.js';
 import type { ImageReference } from '../reference.js';
 import { renderDockerfile } from '../template.js';
+import { CACHE_LABEL, cacheKey, cacheTag, findCachedImage } from './cache.js';
 
 export interface ArticleImageOptions {
   readonly pull: PullPolicy;
@@ -11,6 +12,10 @@ export interface ArticleImageOptions {
   readonly labels: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal | undefined;
   readonly log: (line: string) => void;
+  /** Reuse a built image with the same cache key instead of building (see cache.ts). */
+  readonly cache?: boolean | undefined;
+  /** The built image will outlive the run: tag it, so clean-ups of interrupted runs spare it. */
+  readonly keep?: boolean | undefined;
 }
 
 export interface ArticleImage {
@@ -18,6 +23,8 @@ export interface ArticleImage {
   readonly source: Docker.ImageInspectInfo;
   /** ID of the built image: the base with the source's root under /distroless-contents. */
   readonly builtId: string;
+  /** The build was skipped: `builtId` is an earlier run's image. */
+  readonly cached: boolean;
 }
 
 /** Steps 1-3 of the article: make sure both images are there, render templates/Dockerfile, build it. */
@@ -34,15 +41,24 @@ export async function buildArticleImage(
   // image under study; the legacy builder copies a foreign-platform image's files as they are.
   const baseImage = await ensureImage(docker, base, { ...pullOptions, platform: undefined });
   signal?.throwIfAborted();
-  log(`building the ${TOOL_NAME} image: FROM ${base.raw}, COPY --from=${image.raw}`);
   // Image IDs, not names: the build copies exactly the images inspected above, and never pulls.
   const dockerfile = renderDockerfile({ image: source.Id, base: baseImage.Id });
+  const key = cacheKey(dockerfile, options.platform);
+  if (options.cache) {
+    const cachedId = await findCachedImage(docker, key, signal);
+    if (cachedId) {
+      log(`reusing the ${TOOL_NAME} image ${cachedId} (cache: ${cacheTag(key)})`);
+      return { source, builtId: cachedId, cached: true };
+    }
+  }
+  log(`building the ${TOOL_NAME} image: FROM ${base.raw}, COPY --from=${image.raw}`);
   const builtId = await buildImage(docker, {
     dockerfile,
-    labels: options.labels,
+    labels: { ...options.labels, [CACHE_LABEL]: key },
+    tag: options.cache || options.keep ? cacheTag(key) : undefined,
     signal,
     onOutput: (line) => log(`  ${line}`),
   });
   signal?.throwIfAborted();
-  return { source, builtId };
+  return { source, builtId, cached: false };
 }

@@ -136,7 +136,11 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
     const errors: unknown[] = [];
     await output.discard().catch((error: unknown) => errors.push(error));
     if (touchedDocker)
-      errors.push(...(await removeRunResources(docker, labels, { keepImage: (opts.keepImage || opts.cache) && !failed })));
+      errors.push(
+        ...(await removeRunResources(docker, labels, {
+          keepImage: (opts.keepImage || opts.cache) && !failed,
+        })),
+      );
     reportCleanup(errors, failed, log);
   }
 }
