@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { execa } from 'execa';
+import tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_IMAGES } from '../../docker/test-images.mjs';
+import { applyLayer } from '../../src/extract/fast/apply-layer.js';
+import { LayerTree } from '../../src/extract/fast/layer-tree.js';
+import { extractImage } from '../../src/index.js';
+import type { Manifest, ManifestEntry } from '../../src/manifest.js';
+import { compareTrees, readDumpTree, readImageTree } from '../support/image-tree.js';
+import { docker, leftovers, stagingLeftovers, testLabel } from '../support/leftovers.js';
+
+let work: string;
+/** A host folder that image symlinks point at: nothing may ever be written into it. */
+let sentinel: string;
+const label = testLabel();
+const TRAPS_TAG = `distroless-contents-test/fast-traps:${label.value}`;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'dc-fast-'));
+  sentinel = join(work, 'host-sentinel');
+  await mkdir(sentinel);
+  await writeFile(join(sentinel, 'secret'), 'host file\n');
+  await loadTrapsImage(join(work, 'traps'), TRAPS_TAG, sentinel);
+});
+
+afterAll(async () => {
+  for (const image of await docker.listImages({ filters: JSON.stringify({ label: [label.arg] }) })) {
+    await docker.getImage(image.Id).remove({ force: true });
+  }
+  await rm(work, { recursive: true, force: true });
+});
+
+interface Dump {
+  readonly output: string;
+  readonly manifest: Manifest;
+  readonly warnings: readonly string[];
+}
+
+async function dump(
+  image: string,
+  method: 'article' | 'fast',
+  name: string,
+  labels: Record<string, string>,
+): Promise<Dump> {
+  const output = join(work, `${name}-${method}`);
+  const result = await extractImage(image, {
+    output,
+    manifest: `${output}.json`,
+    method,
+    base: TEST_IMAGES.shell,
+    pull: 'never',
+    labels,
+  });
+  const manifest = JSON.parse(await readFile(`${output}.json`, 'utf8')) as Manifest;
+  expect(result.manifest).toEqual(manifest);
+  return { output, manifest, warnings: result.warnings };
+}
+
+/**
+ * Directories a layer implies without listing them get the time of `docker load` from the engine, which no
+ * API tells; the oracle marks them with mtime 0. Everything else must agree to the second.
+ */
+function withoutImpliedDirTimes(
+  entries: readonly ManifestEntry[],
+  implied: ReadonlySet<string>,
+): ManifestEntry[] {
+  return entries.map((entry) => (implied.has(entry.path) ? { ...entry, mtime: 0 } : entry));
+}
+
+describe.each([
+  ['static:nonroot', TEST_IMAGES.staticNonroot],
+  ['base-nossl:nonroot', TEST_IMAGES.baseNosslNonroot],
+  ['edge', TEST_IMAGES.edge],
+  ['traps', TRAPS_TAG],
+])('--method fast on %s gives what the article method gives', (name, image) => {
+  let article: Dump;
+  let fast: Dump;
+  let implied: Set<string>;
+  const run = testLabel();
+
+  beforeAll(async () => {
+    article = await dump(image, 'article', name.replace(/\W/g, '-'), run.labels);
+    fast = await dump(image, 'fast', name.replace(/\W/g, '-'), run.labels);
+    const oracle = await readImageTree(docker, image);
+    implied = new Set(
+      [...oracle.values()].filter((e) => e.type === 'dir' && e.mtime === 0).map((e) => e.path),
+    );
+  });
+
+  it('writes the same manifest, entry for entry: types, modes, owners, sizes, hashes, targets, xattrs, hardlink groups, mtimes', () => {
+    expect(fast.manifest.method).toBe('fast');
+    expect(fast.manifest.image).toEqual(article.manifest.image);
+    expect(withoutImpliedDirTimes(fast.manifest.entries, implied)).toEqual(
+      withoutImpliedDirTimes(article.manifest.entries, implied),
+    );
+    if (implied.size === 0)
+      expect(JSON.stringify(fast.manifest.entries)).toBe(JSON.stringify(article.manifest.entries));
+    expect(fast.warnings).toEqual(article.warnings);
+  });
+
+  it('writes the same tree to disk, directory mtimes included', async () => {
+    const [a, f] = await Promise.all([readDumpTree(article.output), readDumpTree(fast.output)]);
+    expect(compareTrees(a, f, { owners: true })).toEqual([]);
+    const dirTimes = (tree: typeof a) =>
+      [...tree.values()]
+        .filter((e) => e.type === 'dir' && !implied.has(e.path))
+        .map((e) => [e.path, e.mtime, e.mode]);
+    expect(dirTimes(f)).toEqual(dirTimes(a));
+  });
+
+  it("agrees with the image's own layers read independently (docker save + whiteouts)", async () => {
+    const expected = await readImageTree(docker, image);
+    expect(compareTrees(expected, await readDumpTree(fast.output), { owners: true })).toEqual([]);
+  });
+
+  it('runs no container, builds no image, and leaves no staging or spill folder', async () => {
+    expect(await leftovers(run.value)).toEqual([]);
+    expect(await stagingLeftovers(work)).toEqual([]);
+  });
+});
+
+describe('--method fast never writes outside the output', () => {
+  it('replaces a lower symlink by the directory a layer implies, as overlay2 does, and leaves its target alone', async () => {
+    const { manifest, output } = await dump(TRAPS_TAG, 'fast', 'traps-escape', label.labels);
+    expect(manifest.entries.find((e) => e.path === 'escape')).toMatchObject({ type: 'dir', mode: 0o755 });
+    expect((await lstat(join(output, 'escape'))).isDirectory()).toBe(true);
+    expect(await readdir(sentinel)).toEqual(['secret']);
+  });
+
+  it('keeps a hardlink whose target an upper layer deleted, as a plain file', async () => {
+    const { manifest } = await dump(TRAPS_TAG, 'fast', 'traps-link', label.labels);
+    const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
+    expect(byPath.has('a/target')).toBe(false);
+    expect(byPath.get('a/link')).toMatchObject({ type: 'file', sha256: sha256('linked\n') });
+  });
+
+  it.each([
+    ['a member below a symlink the same layer made', [symlink('s', '__SENTINEL__'), file('s/planted', 'x')]],
+    ['a member climbing out with ..', [dir('d'), file('d/../../planted', 'x')]],
+    ['a hardlink to a path below a symlink', [symlink('s', '__SENTINEL__'), hardlink('h', 's/secret')]],
+  ])('refuses %s, naming --method article, and writes nothing outside', async (_what, entries) => {
+    const target = await mkdtemp(join(work, 'refuse-'));
+    const layer = await layerTar(
+      entries.map((e) => (e.linkname === '__SENTINEL__' ? { ...e, linkname: sentinel } : e)),
+    );
+    await expect(applyLayer(Readable.from(layer), target, new LayerTree(), { index: 0 })).rejects.toThrow(
+      /--method article/,
+    );
+    expect(await readdir(sentinel)).toEqual(['secret']);
+    expect((await lstat(join(sentinel, 'secret'))).nlink).toBe(1);
+  });
+});
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+type LayerEntry = Partial<tar.Header> & Pick<tar.Header, 'name'> & { content?: string };
+const MTIME = new Date(1700000000 * 1000);
+function dir(name: string): LayerEntry {
+  return { name: `${name}/`, type: 'directory', mode: 0o755, mtime: MTIME };
+}
+function file(name: string, content: string): LayerEntry {
+  return { name, type: 'file', mode: 0o644, mtime: MTIME, content };
+}
+function symlink(name: string, linkname: string): LayerEntry {
+  return { name, type: 'symlink', linkname, mode: 0o777, mtime: MTIME };
+}
+function hardlink(name: string, linkname: string): LayerEntry {
+  return { name, type: 'link', linkname, mode: 0o644, mtime: MTIME };
+}
+function whiteout(name: string): LayerEntry {
+  return file(name, '');
+}
+
+async function layerTar(entries: readonly LayerEntry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = (async () => {
+    for await (const chunk of pack) chunks.push(chunk as Buffer);
+  })();
+  for (const { content, ...header } of entries) {
+    await new Promise<void>((resolve, reject) => {
+      const callback = (error?: Error | null) => (error ? reject(error) : resolve());
+      if (content === undefined) pack.entry(header, callback);
+      else pack.entry(header, Buffer.from(content), callback);
+    });
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Four layers that hit what a layer applier gets wrong: a hardlink whose target is deleted above it, a
+ * lower symlink to a host folder that an upper layer writes below (overlay2 makes it a directory), and two
+ * identical layers, which `docker save` stores once and links.
+ */
+async function loadTrapsImage(dirPath: string, tag: string, hostFolder: string): Promise<void> {
+  await mkdir(dirPath);
+  const repeated = [dir('dup'), file('dup/file', 'same bytes in two layers\n')];
+  const layers = [
+    [dir('a'), file('a/target', 'linked\n'), hardlink('a/link', 'a/target'), symlink('escape', hostFolder)],
+    repeated,
+    [dir('a'), whiteout('a/.wh.target'), file('escape/planted', 'must land in the dump\n')],
+    repeated,
+  ];
+  const pack = tar.pack();
+  const archive = join(dirPath, 'image.tar');
+  const { createWriteStream } = await import('node:fs');
+  const { pipeline } = await import('node:stream/promises');
+  const written = pipeline(pack, createWriteStream(archive));
+  const diffIds: string[] = [];
+  const add = (name: string, data: Buffer) =>
+    new Promise<void>((resolve, reject) => pack.entry({ name }, data, (e) => (e ? reject(e) : resolve())));
+  for (const entries of layers) {
+    const data = await layerTar(entries);
+    const diffId = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    if (!diffIds.includes(diffId)) await add(`${diffId.slice(7)}/layer.tar`, data);
+    diffIds.push(diffId);
+  }
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: (await execa('docker', ['version', '--format', '{{.Server.Arch}}'])).stdout.trim(),
+      os: 'linux',
+      config: { Labels: label.labels },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+    }),
+  );
+  const configName = `${createHash('sha256').update(config).digest('hex')}.json`;
+  await add(configName, config);
+  await add(
+    'manifest.json',
+    Buffer.from(
+      JSON.stringify([
+        { Config: configName, RepoTags: [tag], Layers: diffIds.map((d) => `${d.slice(7)}/layer.tar`) },
+      ]),
+    ),
+  );
+  pack.finalize();
+  await written;
+  await execa('docker', ['load', '--quiet', '--input', archive]);
+}
