@@ -6,7 +6,12 @@ import { ensureEngine } from '../scripts/lib/engine.mjs';
 import { ensureCommands } from '../scripts/lib/system-packages.mjs';
 
 export default async function setup(): Promise<void> {
-  await ensureCommands({ tmux: 'tmux', chromium: 'chromium' });
+  await ensureCommands({
+    tmux: 'tmux',
+    chromium: 'chromium',
+    'docker-registry': 'docker-registry',
+    htpasswd: 'apache2-utils',
+  });
   await ensureEngine();
   await buildTestImages();
 }

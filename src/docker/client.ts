@@ -46,7 +46,10 @@ export function daemonMessage(error: unknown): string {
       }
     }
   }
-  return describeError(error);
+  // Streamed endpoints (pull, build) leave no JSON body: dockerode only folds the daemon's words into its
+  // own "(HTTP code 500) server error - ..." text.
+  const folded = /^\(HTTP code \d+\) [^-]*- (.*)$/s.exec(describeError(error))?.[1]?.trim();
+  return folded || describeError(error);
 }
 
 export function statusCode(error: unknown): number | undefined {

@@ -4,6 +4,7 @@ import { DockerError } from '../errors.js';
 import type { ImageInfo } from '../manifest.js';
 import { type ImageReference, repositoryName } from '../reference.js';
 import { daemonMessage, statusCode } from './client.js';
+import { type ResolvedAuth, registryHost, resolveRegistryAuth } from './credentials.js';
 import { followStream } from './stream.js';
 
 export type PullPolicy = 'missing' | 'always' | 'never';
@@ -64,18 +65,38 @@ async function pullImage(docker: Docker, ref: ImageReference, options: EnsureIma
   const fromImage = ref.digest ? `${repositoryName(ref)}@${ref.digest}` : repositoryName(ref);
   const query: Record<string, string> = { fromImage, ...(ref.digest ? {} : { tag: ref.tag ?? 'latest' }) };
   if (options.platform) query.platform = options.platform;
-  options.log?.(`pulling ${ref.raw}`);
+  const login = await resolveRegistryAuth(ref.registry, { signal: options.signal });
+  options.log?.(`pulling ${ref.raw}${login ? ` with the login from ${login.source}` : ''}`);
   try {
-    const stream = (await docker.createImage(query)) as Readable;
+    const stream = (await docker.createImage({
+      ...query,
+      ...(login && { authconfig: login.auth }),
+    })) as Readable;
     await followStream(stream, options.signal);
   } catch (error) {
     options.signal?.throwIfAborted();
-    throw new DockerError(
-      statusCode(error) === 404 ? 'IMAGE_NOT_FOUND' : 'PULL_FAILED',
-      `Could not pull ${ref.raw}: ${daemonMessage(error)}. Check the name, your registry login and network, or use --pull never for a local image.`,
-      { cause: error },
-    );
+    throw pullError(error, ref, login);
   }
+}
+
+// How engines and registries word a refused login (distribution's errcode, the engine's basic-auth handler).
+const REFUSED =
+  /unauthorized|authentication required|no basic auth credentials|incorrect username or password/i;
+
+function pullError(error: unknown, ref: ImageReference, login: ResolvedAuth | undefined): DockerError {
+  const message = daemonMessage(error);
+  const host = registryHost(ref.registry);
+  if (REFUSED.test(message) || statusCode(error) === 401) {
+    const text = login
+      ? `Registry ${host} refused the credentials${login.auth.username ? ` of ${login.auth.username}` : ''} from ${login.source} (${message}); run docker login ${host}.`
+      : `Registry ${host} wants a login to pull ${ref.raw} (${message}); run docker login ${host}.`;
+    return new DockerError('PULL_FAILED', text, { cause: error });
+  }
+  return new DockerError(
+    statusCode(error) === 404 ? 'IMAGE_NOT_FOUND' : 'PULL_FAILED',
+    `Could not pull ${ref.raw}: ${message}. Check the name, your registry login and network, or use --pull never for a local image.`,
+    { cause: error },
+  );
 }
 
 function matchesPlatform(image: Docker.ImageInspectInfo, platform: string): boolean {
