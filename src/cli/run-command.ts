@@ -1,16 +1,18 @@
 import { DistrolessContentsError, InterruptedError, UsageError } from '../errors.js';
 
 export interface CommandContext {
-  /** Aborted on SIGINT or SIGTERM, with an InterruptedError as the reason. */
+  /** Aborted on SIGINT, SIGTERM or SIGHUP, with an InterruptedError as the reason. */
   readonly signal: AbortSignal;
   readonly debug: boolean;
 }
 
-const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+// SIGHUP too: a closed terminal must not leave the run's container and image behind.
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
- * Runs one CLI command: turns SIGINT/SIGTERM into an abort (so the command cleans up before exiting) and
- * any error into one line on stderr with the right exit code: 2 usage, 130/143 signals, 1 otherwise.
+ * Runs one CLI command: turns SIGINT/SIGTERM/SIGHUP into an abort (so the command cleans up before exiting)
+ * and any error into one line on stderr with the right exit code: 2 usage, 130/143/129 signals, 1 otherwise.
  */
 export async function runCommand(
   argv: readonly string[],
@@ -23,18 +25,22 @@ export async function runCommand(
     process.stderr.write(`\n${signal}: stopping and cleaning up…\n`);
     controller.abort(new InterruptedError(signal));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  // A closed terminal (EIO) or reader (EPIPE) must not crash the run before it has cleaned up; the listeners
+  // stay, since the last error line may fail the same way after this function returns.
+  process.stdout.on('error', ignoreWriteError);
+  process.stderr.on('error', ignoreWriteError);
   try {
     process.exitCode = await command({ signal: controller.signal, debug });
   } catch (error) {
     process.exitCode = exitCode(error);
     process.stderr.write(`${formatError(error, debug)}\n`);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of SIGNALS) process.off(signal, onSignal);
   }
 }
+
+function ignoreWriteError(): void {}
 
 export function exitCode(error: unknown): number {
   if (error instanceof InterruptedError) return SIGNAL_EXIT[error.signal] ?? 130;
