@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+import { DEFAULT_BASE, type PullPolicy } from '../options.js';
+import { openShell } from '../shell/open-shell.js';
+import { CONTENTS_DIR } from '../template.js';
+import { PULL_POLICIES, parseLabels } from './extract-command.js';
+import { type CommandContext, usageError } from './run-command.js';
+
+export const SHELL_HELP = `Usage: npm run shell -- IMAGE [options]
+
+Builds the article's image (IMAGE's whole filesystem under ${CONTENTS_DIR} of a base with a shell) and opens
+its shell there, like docker run --rm -it. On a terminal, ^C goes to the shell; leave with exit or ^D.
+Without a terminal, stdin is the shell's script: echo 'ls' | npm run shell -- IMAGE
+The container is removed on exit, and the built image too unless --keep-image.
+
+Options:
+      --pull POLICY     missing (default), always or never
+      --platform P      os/arch[/variant] to pull and build for, e.g. linux/arm64
+      --base IMAGE      image that provides /bin/sh for the article's container (default ${DEFAULT_BASE})
+      --keep-image      keep the built image (it is removed by default)
+      --label KEY=VALUE extra label for every container and image the run creates (repeatable)
+  -q, --quiet           no progress on stderr
+      --debug           print stack traces on errors
+  -h, --help            show this help
+
+Exit codes: the shell's own, 1 failed, 2 usage error, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP.`;
+
+export async function shellCommand(argv: string[], context: CommandContext): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw usageError(error, 'npm run shell -- --help');
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${SHELL_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `Expected exactly one image, got ${positionals.length}: npm run shell -- IMAGE [--base IMAGE] (see --help).`,
+    );
+  }
+  const pull = values.pull ?? 'missing';
+  if (!PULL_POLICIES.includes(pull as PullPolicy)) {
+    throw new UsageError(`Invalid --pull ${JSON.stringify(pull)}: use missing, always or never.`);
+  }
+  return openShell(positionals[0] as string, {
+    ...(values.platform !== undefined && { platform: values.platform }),
+    ...(values.base !== undefined && { base: values.base }),
+    keepImage: values['keep-image'] ?? false,
+    pull: pull as PullPolicy,
+    labels: parseLabels(values.label ?? []),
+    signal: context.signal,
+    log: values.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
+  });
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      pull: { type: 'string' },
+      platform: { type: 'string' },
+      base: { type: 'string' },
+      'keep-image': { type: 'boolean' },
+      label: { type: 'string', multiple: true },
+      quiet: { type: 'boolean', short: 'q' },
+      debug: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,103 @@
+import type { Socket } from 'node:net';
+import { connectDocker, pingEngine } from '../docker/client.js';
+import { startError } from '../docker/container.js';
+import { removeRunResources } from '../docker/run-resources.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import { buildArticleImage } from '../extract/article-image.js';
+import { PLATFORM_PATTERN, reportCleanup } from '../extract/extract-image.js';
+import { runLabels } from '../labels.js';
+import { type ExtractOptions, resolveExtractOptions } from '../options.js';
+import { parseReference } from '../reference.js';
+import { CONTENTS_DIR } from '../template.js';
+import { runShellSession } from './shell-session.js';
+
+/**
+ * Options of {@link openShell}: the build options of `extractImage`, with the same defaults
+ * (`base` 'alpine:3.20.3', `pull` 'missing', `keepImage` false).
+ */
+export type ShellOptions = Pick<
+  ExtractOptions,
+  'pull' | 'platform' | 'base' | 'keepImage' | 'labels' | 'docker' | 'signal' | 'log'
+>;
+
+/**
+ * The article's first method: builds `FROM base` + `COPY --from=IMAGE / /distroless-contents/`, runs its
+ * shell attached to this process's stdin, stdout and stderr (`docker run --rm -it`), and returns the
+ * shell's exit code. With a terminal on stdin the container gets a TTY that follows the terminal's size;
+ * otherwise stdin is piped in and the container's stdout and stderr come out separately.
+ * The container is always removed, and the built image too unless `keepImage`.
+ */
+export async function openShell(image: string, options: ShellOptions = {}): Promise<number> {
+  const opts = resolveExtractOptions(options);
+  const ref = parseReference(image);
+  const baseRef = parseReference(opts.base);
+  if (opts.platform !== undefined && !PLATFORM_PATTERN.test(opts.platform)) {
+    throw new UsageError(
+      `Invalid platform ${JSON.stringify(opts.platform)}: expected os/arch[/variant], e.g. linux/amd64.`,
+    );
+  }
+  const { signal, log } = opts;
+  signal?.throwIfAborted();
+  const docker = opts.docker ?? connectDocker();
+  const labels = runLabels(opts.labels);
+  let failed = true;
+  let touchedDocker = false;
+  try {
+    await pingEngine(docker, signal);
+    touchedDocker = true;
+    const { builtId } = await buildArticleImage(docker, ref, baseRef, {
+      pull: opts.pull,
+      platform: opts.platform,
+      labels,
+      signal,
+      log,
+    });
+
+    const tty = process.stdin.isTTY === true;
+    const container = await docker.createContainer({
+      Image: builtId,
+      Labels: labels,
+      Tty: tty,
+      OpenStdin: true,
+      StdinOnce: true,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      HostConfig: { NetworkMode: 'none' },
+    });
+    // Attached before start, so the first prompt and anything a piped script prints are not lost.
+    const connection = (await container.attach({
+      stream: true,
+      stdin: true,
+      stdout: true,
+      stderr: true,
+      hijack: true,
+    })) as unknown as Socket;
+    log(`opening a shell in ${CONTENTS_DIR}${tty ? ' (exit or ^D to leave)' : ''}`);
+    const code = await runShellSession(container, connection, {
+      tty,
+      signal,
+      start: async () => {
+        try {
+          await container.start();
+        } catch (error) {
+          throw startError(error, opts.base);
+        }
+      },
+    });
+    failed = false;
+    return code;
+  } catch (error) {
+    if (signal?.aborted) {
+      throw signal.reason instanceof InterruptedError
+        ? signal.reason
+        : new InterruptedError('abort', { cause: error });
+    }
+    throw error;
+  } finally {
+    if (touchedDocker) {
+      const errors = await removeRunResources(docker, labels, { keepImage: opts.keepImage && !failed });
+      reportCleanup(errors, failed, log);
+    }
+  }
+}
