@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { PullPolicy } from './docker/image.js';
+import type { ProgressListener } from './progress.js';
 
 export type { PullPolicy };
 
@@ -54,14 +55,16 @@ export interface ExtractOptions {
   readonly docker?: Docker;
   /** Stops the run; everything it created is removed before the promise rejects. */
   readonly signal?: AbortSignal;
-  /** Receives one line per step and the build's output. */
+  /** Receives notable messages: reuse of a cached image, removal of an interrupted run's leftovers, warnings. */
   readonly log?: (line: string) => void;
+  /** Receives each step's start and end, the build's output, and the copy's bytes and entries. */
+  readonly onProgress?: ProgressListener;
 }
 
 export type ResolvedExtractOptions = Required<
-  Omit<ExtractOptions, 'manifest' | 'platform' | 'signal' | 'docker'>
+  Omit<ExtractOptions, 'manifest' | 'platform' | 'signal' | 'docker' | 'onProgress'>
 > &
-  Pick<ExtractOptions, 'manifest' | 'platform' | 'signal' | 'docker'>;
+  Pick<ExtractOptions, 'manifest' | 'platform' | 'signal' | 'docker' | 'onProgress'>;
 
 export const DEFAULT_OUTPUT = './distroless-contents';
 export const DEFAULT_BASE = 'alpine:3.20.3';
@@ -82,5 +85,6 @@ export function resolveExtractOptions(options: ExtractOptions = {}): ResolvedExt
     platform: options.platform,
     signal: options.signal,
     docker: options.docker,
+    onProgress: options.onProgress,
   };
 }

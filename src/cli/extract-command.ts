@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { extractImage } from '../extract/extract-image.js';
 import { DEFAULT_BASE, DEFAULT_OUTPUT, type PullPolicy } from '../options.js';
+import { progressReporter } from './progress-reporter.js';
 import { type CommandContext, usageError } from './run-command.js';
 
 export const EXTRACT_HELP = `Usage: npm run extract -- IMAGE [options]
@@ -25,7 +26,8 @@ Options:
                         --filter label=dev.distroless-contents.cache-key)
       --label KEY=VALUE extra label for every container and image the run creates (repeatable)
       --json            print the result as JSON on stdout
-  -q, --quiet           no progress on stderr
+  -q, --quiet           no progress on stderr (warnings still show); progress is live on a terminal,
+                        a few plain lines (each step and its duration) when piped or with CI=true
       --debug           print stack traces on errors
   -h, --help            show this help
 
@@ -75,6 +77,7 @@ export async function extractCommand(argv: string[], context: CommandContext): P
     labels: parseLabels(values.label ?? []),
     signal: context.signal,
     log: values.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
+    onProgress: progressReporter({ quiet: values.quiet ?? false }),
   });
   // Warnings are not progress: --quiet keeps them.
   for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);

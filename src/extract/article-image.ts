@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { buildImage } from '../docker/build.js';
 import { ensureImage, type PullPolicy } from '../docker/image.js';
 import { TOOL_NAME } from '../labels.js';
+import { type ProgressListener, step } from '../progress.js';
 import type { ImageReference } from '../reference.js';
 import { renderDockerfile } from '../template.js';
 import { CACHE_LABEL, cacheKey, cacheTag, findCachedImage } from './cache.js';
@@ -12,6 +13,7 @@ export interface ArticleImageOptions {
   readonly labels: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal | undefined;
   readonly log: (line: string) => void;
+  readonly progress?: ProgressListener | undefined;
   /** Reuse a built image with the same cache key instead of building (see cache.ts). */
   readonly cache?: boolean | undefined;
   /** The built image will outlive the run: tag it, so clean-ups of interrupted runs spare it. */
@@ -34,12 +36,14 @@ export async function buildArticleImage(
   base: ImageReference,
   options: ArticleImageOptions,
 ): Promise<ArticleImage> {
-  const { signal, log } = options;
+  const { signal, log, progress } = options;
   const pullOptions = { pull: options.pull, platform: options.platform, signal, log };
-  const source = await ensureImage(docker, image, pullOptions);
-  // The base runs on this engine, so it stays the engine's own platform whatever --platform picks for the
-  // image under study; the legacy builder copies a foreign-platform image's files as they are.
-  const baseImage = await ensureImage(docker, base, { ...pullOptions, platform: undefined });
+  const [source, baseImage] = await step(progress, 'resolve', async () => [
+    await ensureImage(docker, image, pullOptions),
+    // The base runs on this engine, so it stays the engine's own platform whatever --platform picks for the
+    // image under study; the legacy builder copies a foreign-platform image's files as they are.
+    await ensureImage(docker, base, { ...pullOptions, platform: undefined }),
+  ]);
   signal?.throwIfAborted();
   // Image IDs, not names: the build copies exactly the images inspected above, and never pulls.
   const dockerfile = renderDockerfile({ image: source.Id, base: baseImage.Id });
@@ -51,14 +55,19 @@ export async function buildArticleImage(
       return { source, builtId: cachedId, cached: true };
     }
   }
-  log(`building the ${TOOL_NAME} image: FROM ${base.raw}, COPY --from=${image.raw}`);
-  const builtId = await buildImage(docker, {
-    dockerfile,
-    labels: { ...options.labels, [CACHE_LABEL]: key },
-    tag: options.cache || options.keep ? cacheTag(key) : undefined,
-    signal,
-    onOutput: (line) => log(`  ${line}`),
-  });
+  const builtId = await step(
+    progress,
+    'build',
+    () =>
+      buildImage(docker, {
+        dockerfile,
+        labels: { ...options.labels, [CACHE_LABEL]: key },
+        tag: options.cache || options.keep ? cacheTag(key) : undefined,
+        signal,
+        onOutput: (line) => progress?.({ kind: 'output', step: 'build', line }),
+      }),
+    `the ${TOOL_NAME} image: FROM ${base.raw}, COPY --from=${image.raw}`,
+  );
   signal?.throwIfAborted();
   return { source, builtId, cached: false };
 }

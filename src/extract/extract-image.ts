@@ -22,8 +22,8 @@ import { type ExtractOptions, resolveExtractOptions } from '../options.js';
 import { parseReference } from '../reference.js';
 import { CONTENTS_DIR } from '../template.js';
 import { TOOL_VERSION } from '../version.js';
-import { buildArticleImage } from './article-image.js';
-import { dumpImageLayers } from './fast/fast-method.js';
+import { dumpWithArticleMethod } from './article-method.js';
+import { dumpWithFastMethod } from './fast/fast-method.js';
 import { canonicaliseHardlinks } from './hardlink-groups.js';
 import { prepareOutput } from './output-folder.js';
 import { writeArchive } from './write-archive.js';
@@ -70,46 +70,22 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
     await pingEngine(docker, signal);
     await removeStaleLeftovers(docker, dirname(output.output), log);
     touchedDocker = true;
-    let source: Docker.ImageInspectInfo;
-    let written: { readonly entries: ManifestEntry[]; readonly warnings: readonly string[] };
-    if (opts.method === 'fast') {
-      source = await ensureImage(docker, ref, { pull: opts.pull, platform: opts.platform, signal, log });
-      log(`reading the image's own layers (docker save of ${source.Id})`);
-      written = await dumpImageLayers(docker, source, output.staging, { signal, log });
-    } else {
-      const built = await buildArticleImage(docker, ref, baseRef, {
-        pull: opts.pull,
-        platform: opts.platform,
-        labels,
-        signal,
-        log,
-        cache: opts.cache,
-        keep: opts.keepImage,
-      });
-      source = built.source;
-
-      log('running the container');
-      const container = await docker.createContainer({
-        Image: built.builtId,
-        Labels: labels,
-        HostConfig: { NetworkMode: 'none' },
-      });
-      try {
-        await container.start();
-      } catch (error) {
-        throw startError(error, opts.base);
-      }
-      await container.wait();
-      signal?.throwIfAborted();
-
-      log(`copying ${CONTENTS_DIR} out of the container`);
-      const archive = (await container.getArchive({ path: CONTENTS_DIR })) as unknown as Readable;
-      written = await writeArchive(archive, output.staging, { stripComponents: 1, signal });
-    }
+    const {
+      source,
+      entries: written,
+      warnings,
+    } = opts.method === 'fast'
+      ? await dumpWithFastMethod(docker, ref, output.staging, { ...opts, progress: opts.onProgress })
+      : await dumpWithArticleMethod(docker, ref, output.staging, {
+          ...opts,
+          base: baseRef,
+          labels,
+          progress: opts.onProgress,
+        });
     await output.commit();
 
     const info = imageInfo(image, source);
-    const entries = sortEntries(canonicaliseHardlinks(written.entries));
+    const entries = sortEntries(canonicaliseHardlinks(written));
     const manifest: Manifest = {
       schema: 1,
       tool: { name: TOOL_NAME, version: TOOL_VERSION },
@@ -127,7 +103,7 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
       counts: countEntries(entries),
       manifest,
       durationMs: Math.round(performance.now() - started),
-      warnings: written.warnings,
+      warnings,
     };
   } catch (error) {
     if (signal?.aborted) throw interrupted(signal.reason, error);

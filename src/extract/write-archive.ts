@@ -11,6 +11,8 @@ export interface WriteArchiveOptions {
   /** Leading path components to drop (the archive's top folder). */
   readonly stripComponents: number;
   readonly signal?: AbortSignal | undefined;
+  /** Bytes of archive read and entries seen so far, at most about ten times a second. */
+  readonly onProgress?: ((bytes: number, entries: number) => void) | undefined;
 }
 
 export interface WrittenArchive {
@@ -52,10 +54,13 @@ export async function writeArchive(
   const reader = entryReader(options.stripComponents);
   // One source, two consumers: pipe() holds the archive back until both have taken each chunk.
   const streamOptions = options.signal ? { signal: options.signal } : {};
-  const [toTar, toReader] = await Promise.allSettled([
+  const piped = Promise.allSettled([
     pipeline(archive, child.stdin as NodeJS.WritableStream, streamOptions),
     pipeline(archive, reader.sink, streamOptions),
   ]);
+  // Counted once both pipes are attached, so that no chunk flows before they are.
+  if (options.onProgress) countProgress(archive, reader.entries, options.onProgress);
+  const [toTar, toReader] = await piped;
   const result = await child;
   options.signal?.throwIfAborted();
   // tar stopping early (disk full) breaks our pipe to it; that EPIPE is a symptom, tar's own words the cause.
@@ -90,6 +95,25 @@ export async function writeArchive(
     );
   }
   return { entries: reader.entries, warnings };
+}
+
+function countProgress(
+  archive: Readable,
+  entries: readonly unknown[],
+  onProgress: (bytes: number, entries: number) => void,
+): void {
+  let bytes = 0;
+  let reported = 0;
+  // A second 'data' listener sees the chunks that pipe() forwards, without changing its back-pressure.
+  archive.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    const now = performance.now();
+    if (now - reported >= 100) {
+      reported = now;
+      onProgress(bytes, entries.length);
+    }
+  });
+  archive.once('end', () => onProgress(bytes, entries.length));
 }
 
 /** Device entries that are not on disk: expected when not root, since mknod needs privilege. */

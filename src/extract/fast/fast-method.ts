@@ -4,8 +4,12 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { daemonMessage } from '../../docker/client.js';
+import { ensureImage, type PullPolicy } from '../../docker/image.js';
 import { DistrolessContentsError, DockerError, OutputError } from '../../errors.js';
 import type { ManifestEntry } from '../../manifest.js';
+import { type ProgressListener, step } from '../../progress.js';
+import type { ImageReference } from '../../reference.js';
+import type { DumpedImage } from '../article-method.js';
 import { removeTree, STAGING_PREFIX } from '../output-folder.js';
 import { applyLayer } from './apply-layer.js';
 import { LayerTree } from './layer-tree.js';
@@ -96,4 +100,32 @@ async function missingDevices(dir: string, entries: readonly ManifestEntry[]): P
     await lstat(join(dir, entry.path)).catch(() => missing.push(entry.path));
   }
   return missing;
+}
+
+export interface FastMethodOptions {
+  readonly pull: PullPolicy;
+  readonly platform?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly log: (line: string) => void;
+  readonly progress?: ProgressListener | undefined;
+}
+
+/** The fast method, steps by step: make sure the image is there, then write its layers into `dir`. */
+export async function dumpWithFastMethod(
+  docker: Docker,
+  image: ImageReference,
+  dir: string,
+  options: FastMethodOptions,
+): Promise<DumpedImage> {
+  const { signal, log, progress } = options;
+  const source = await step(progress, 'resolve', () =>
+    ensureImage(docker, image, { pull: options.pull, platform: options.platform, signal, log }),
+  );
+  const dumped = await step(
+    progress,
+    'copy',
+    () => dumpImageLayers(docker, source, dir, { signal, log }),
+    "the image's own layers (docker save)",
+  );
+  return { source, ...dumped };
 }

@@ -1,0 +1,83 @@
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { startError } from '../docker/container.js';
+import type { ManifestEntry } from '../manifest.js';
+import { type ProgressListener, step } from '../progress.js';
+import type { ImageReference } from '../reference.js';
+import { CONTENTS_DIR } from '../template.js';
+import { buildArticleImage } from './article-image.js';
+import { writeArchive } from './write-archive.js';
+
+export interface ArticleMethodOptions {
+  readonly base: ImageReference;
+  readonly pull: 'missing' | 'always' | 'never';
+  readonly platform?: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly cache: boolean;
+  readonly keepImage: boolean;
+  readonly signal?: AbortSignal | undefined;
+  readonly log: (line: string) => void;
+  readonly progress?: ProgressListener | undefined;
+}
+
+export interface DumpedImage {
+  readonly source: Docker.ImageInspectInfo;
+  readonly entries: ManifestEntry[];
+  readonly warnings: readonly string[];
+}
+
+/**
+ * The article's method, steps by step: build `FROM base` + `COPY --from=IMAGE / /distroless-contents/`,
+ * run it, and write /distroless-contents from the container's archive into `dir`.
+ * The caller removes the container and image by their run label.
+ */
+export async function dumpWithArticleMethod(
+  docker: Docker,
+  image: ImageReference,
+  dir: string,
+  options: ArticleMethodOptions,
+): Promise<DumpedImage> {
+  const { signal, progress } = options;
+  const built = await buildArticleImage(docker, image, options.base, {
+    pull: options.pull,
+    platform: options.platform,
+    labels: options.labels,
+    signal,
+    log: options.log,
+    progress,
+    cache: options.cache,
+    keep: options.keepImage,
+  });
+  const container = await step(progress, 'run', async () => {
+    const created = await docker.createContainer({
+      Image: built.builtId,
+      Labels: { ...options.labels },
+      HostConfig: { NetworkMode: 'none' },
+    });
+    try {
+      await created.start();
+    } catch (error) {
+      throw startError(error, options.base.raw);
+    }
+    await created.wait();
+    return created;
+  });
+  signal?.throwIfAborted();
+  const written = await step(
+    progress,
+    'copy',
+    async () => {
+      const archive = (await container.getArchive({ path: CONTENTS_DIR })) as unknown as Readable;
+      return writeArchive(archive, dir, {
+        stripComponents: 1,
+        signal,
+        ...(progress && {
+          onProgress: (bytes: number, entries: number) =>
+            progress({ kind: 'transfer', step: 'copy', bytes, entries, totalBytes: built.source.Size }),
+        }),
+      });
+    },
+    `${CONTENTS_DIR} out of the container`,
+  );
+  return { source: built.source, ...written };
+}
