@@ -51,6 +51,8 @@ export async function openShell(image: string, options: ShellOptions = {}): Prom
       labels,
       signal,
       log,
+      // Tagged like extract's kept images, so clean-ups of interrupted runs spare it.
+      keep: opts.keepImage,
     });
 
     const tty = process.stdin.isTTY === true;

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
+import { CACHE_REPOSITORY } from '../../src/extract/cache.js';
 import { ROOT, runCli } from '../support/cli.js';
 import { docker, leftovers, testLabel } from '../support/leftovers.js';
 
@@ -61,7 +62,7 @@ describe('npm run shell with stdin piped', () => {
     expect(await leftovers(label.value)).toEqual([]);
   });
 
-  it('keeps the built image with --keep-image: the base with the image under /distroless-contents', async () => {
+  it('keeps the built image with --keep-image, tagged: the base with the image under /distroless-contents', async () => {
     const label = testLabel();
     try {
       const result = await startShell(
@@ -85,6 +86,8 @@ describe('npm run shell with stdin piped', () => {
       expect(images).toHaveLength(1);
       const kept = await docker.getImage(images[0]?.Id ?? '').inspect();
       expect(kept.Config.WorkingDir).toBe('/distroless-contents');
+      // Tagged as extract tags what it keeps, so clean-ups of interrupted runs spare it.
+      expect(kept.RepoTags.some((tag) => tag.startsWith(`${CACHE_REPOSITORY}:`))).toBe(true);
       const listing = await execa('docker', [
         'run',
         '--rm',
