@@ -11,6 +11,7 @@ export default async function setup(): Promise<void> {
     chromium: 'chromium',
     'docker-registry': 'docker-registry',
     htpasswd: 'apache2-utils',
+    openssl: 'openssl',
   });
   await ensureEngine();
   await buildTestImages();

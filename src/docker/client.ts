@@ -1,14 +1,73 @@
+import { Agent } from 'node:https';
 import Docker from 'dockerode';
 import { DockerError } from '../errors.js';
+import { DEFAULT_DOCKER_HOST, describeEndpoint, type EngineEndpoint, resolveEndpoint } from './context.js';
 
-/** Where dockerode will connect: DOCKER_HOST when set, else the default socket. Docker contexts are not read. */
+/** Where the docker CLI would connect (DOCKER_HOST, else DOCKER_CONTEXT, else config.json's currentContext), in words. */
 export function engineEndpoint(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+  try {
+    return describeEndpoint(resolveEndpoint(env));
+  } catch {
+    // Only for messages: connectDocker has reported the broken configuration already.
+    return env.DOCKER_HOST || DEFAULT_DOCKER_HOST;
+  }
 }
 
-export function connectDocker(): Docker {
-  // dockerode reads DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH itself.
-  return new Docker();
+const endpoints = new WeakMap<Docker, string>();
+
+/** A client for the engine the docker CLI would use; see {@link resolveEndpoint}. */
+export function connectDocker(env: NodeJS.ProcessEnv = process.env): Docker {
+  const endpoint = resolveEndpoint(env);
+  let docker: Docker;
+  try {
+    docker = new Docker(dockerOptions(endpoint, env));
+  } catch (error) {
+    // dockerode reads DOCKER_CERT_PATH's files whenever DOCKER_HOST is tcp, even where TLS is off.
+    throw new DockerError(
+      'ENGINE_UNREACHABLE',
+      `Cannot set up the Docker client for ${describeEndpoint(endpoint)} (${(error as Error).message}); check DOCKER_CERT_PATH or unset it.`,
+      { cause: error },
+    );
+  }
+  endpoints.set(docker, describeEndpoint(endpoint));
+  return docker;
+}
+
+/**
+ * dockerode options for an endpoint. Every connection option is set, even to undefined, because dockerode
+ * merges what it reads from DOCKER_HOST and friends under the options it is given.
+ */
+export function dockerOptions(
+  endpoint: EngineEndpoint,
+  env: NodeJS.ProcessEnv = process.env,
+): Docker.DockerOptions {
+  const none = { socketPath: undefined, host: undefined, port: undefined, username: undefined };
+  const tlsNone = { ca: undefined, cert: undefined, key: undefined };
+  const url = new URL(endpoint.host);
+  if (url.protocol === 'unix:') return { ...none, ...tlsNone, socketPath: url.pathname, protocol: undefined };
+  if (url.protocol === 'ssh:') {
+    return {
+      ...none,
+      ...tlsNone,
+      protocol: 'ssh',
+      host: url.hostname,
+      port: url.port || '22',
+      username: decodeURIComponent(url.username) || undefined,
+      sshOptions: { agent: env.SSH_AUTH_SOCK },
+    };
+  }
+  const tcp = { ...none, host: url.hostname, port: url.port };
+  const tls = endpoint.tls;
+  if (!tls) return { ...tcp, ...tlsNone, protocol: 'http' };
+  return {
+    ...tcp,
+    protocol: 'https',
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    // docker-modem has no switch for this; an agent's options override the request's.
+    ...(!tls.verify && { agent: new Agent({ rejectUnauthorized: false }) }),
+  } as Docker.DockerOptions;
 }
 
 /** Fails with a clear line when no engine answers, naming where it looked and how to start one. */
@@ -19,7 +78,7 @@ export async function pingEngine(docker: Docker, signal?: AbortSignal): Promise<
     signal?.throwIfAborted();
     throw new DockerError(
       'ENGINE_UNREACHABLE',
-      `No Docker engine answers at ${engineEndpoint()} (${describeError(error)}); start one (for example: sudo dockerd, or npm run engine) or set DOCKER_HOST.`,
+      `No Docker engine answers at ${endpoints.get(docker) ?? engineEndpoint()} (${describeError(error)}); start one (for example: sudo dockerd, or npm run engine) or set DOCKER_HOST.`,
       { cause: error },
     );
   }
