@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,11 +17,11 @@ const NONROOT_LINE = 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin'
 
 /** A private tmux server (own socket, no user config) with one detached session of a fixed size. */
 class Terminal {
-  readonly socket = `dc-shell-test-${randomUUID()}`;
+  readonly socket = join(tmpdir(), `dc-shell-test-${randomUUID()}.sock`);
   readonly target = 'shell';
 
   tmux(...args: string[]) {
-    return execa('tmux', ['-L', this.socket, '-f', '/dev/null', ...args]);
+    return execa('tmux', ['-S', this.socket, '-f', '/dev/null', ...args]);
   }
 
   /** Runs `command` in a 100x30 pane that stays visible after it exits, so its exit status can be read. */
@@ -72,6 +74,8 @@ class Terminal {
 
   async kill(): Promise<void> {
     await this.tmux('kill-server').catch(() => {});
+    // tmux leaves its socket file behind.
+    await rm(this.socket, { force: true });
   }
 }
 
