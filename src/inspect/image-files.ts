@@ -71,7 +71,13 @@ export function imageFiles(target: Target): ImageFiles {
         problems.push(`${displayPath(entry.path)} leads outside ${folder} on disk; not read.`);
         return undefined;
       }
-      const bytes = await readFile(absolute);
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(absolute);
+      } catch (error) {
+        problems.push(`Cannot read ${displayPath(entry.path)} in ${folder}: ${(error as Error).message}.`);
+        return undefined;
+      }
       if (
         content.sha256 !== undefined &&
         createHash('sha256').update(bytes).digest('hex') !== content.sha256
