@@ -55,14 +55,16 @@ export async function buildArticleImage(
       return { source, builtId: cachedId, cached: true };
     }
   }
+  const kept = options.cache || options.keep;
   const builtId = await step(
     progress,
     'build',
     () =>
       buildImage(docker, {
         dockerfile,
-        labels: { ...options.labels, [CACHE_LABEL]: key },
-        tag: options.cache || options.keep ? cacheTag(key) : undefined,
+        // Only an image that outlives the run needs the key: each label is one more build step.
+        labels: kept ? { ...options.labels, [CACHE_LABEL]: key } : options.labels,
+        tag: kept ? cacheTag(key) : undefined,
         signal,
         onOutput: (line) => progress?.({ kind: 'output', step: 'build', line }),
       }),
