@@ -31,19 +31,19 @@ afterAll(async () => {
 
 async function run(name: string, options: { cache?: boolean; keepImage?: boolean }) {
   const lines: string[] = [];
+  let built = false;
   const result = await extractImage(TEST_IMAGES.edge, {
     output: join(work, name),
     base,
     pull: 'never',
     labels: label.labels,
     log: (line) => lines.push(line),
+    onProgress: (event) => {
+      if (event.kind === 'step' && event.step === 'build') built = true;
+    },
     ...options,
   });
-  return {
-    result,
-    built: lines.some((l) => l.startsWith('building')),
-    reused: lines.some((l) => l.startsWith('reusing')),
-  };
+  return { result, built, reused: lines.some((l) => l.startsWith('reusing')) };
 }
 
 async function cachedImages(): Promise<string[]> {
