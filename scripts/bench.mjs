@@ -1,0 +1,323 @@
+#!/usr/bin/env zx
+// npm run bench [-- --rounds 5 --scale-rounds 2 --keep --quick --smoke]
+// --keep leaves the bench images for the next run; --smoke uses tiny images to check the script itself.
+// Builds its own images (no registry), then times the tool against the docker CLI doing the same job,
+// interleaved round by round, and writes BENCHMARKS.md. The machine is shared: read ratios, not seconds.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { argv } from 'zx';
+import { buildTestImages } from '../docker/build-test-images.mjs';
+import { TEST_IMAGES } from '../docker/test-images.mjs';
+import { BENCH_LABEL, benchSpec, ensureBenchImage, removeBenchImages } from './bench/bench-image.mjs';
+import { fitLine, median, timed, timedSteps } from './bench/measure.mjs';
+import { renderReport } from './bench/report.mjs';
+
+const rounds = Number(argv.rounds ?? (argv.quick ? 1 : 5));
+const scaleRounds = Number(argv['scale-rounds'] ?? (argv.quick ? 1 : 2));
+const root = new URL('..', import.meta.url).pathname;
+const outRoot = join(root, '.bench', 'out');
+const RUN_VALUE = 'run';
+const log = (line) => console.error(`bench: ${line}`);
+
+const smoke = Boolean(argv.smoke);
+const MAIN = benchSpec(smoke ? 'smoke-main' : 'main', {
+  bytes: smoke ? 20e6 : 310e6,
+  files: smoke ? 2000 : 8600,
+});
+const SIZES = smoke
+  ? [
+      benchSpec('smoke-5mb', { bytes: 5e6, files: 2000 }),
+      MAIN,
+      benchSpec('size-1gb', { bytes: 40e6, files: 2000 }),
+    ]
+  : [
+      benchSpec('size-30mb', { bytes: 30e6, files: 8600 }),
+      MAIN,
+      benchSpec('size-1gb', { bytes: 1000e6, files: 8600 }),
+    ];
+const COUNTS = (smoke ? [200, 1000, 2000] : [1000, 10_000, 100_000]).map((files) =>
+  benchSpec(`files-${files / 1000}k`, { bytes: files * 1024, files, smallOnly: true }),
+);
+
+const machine = await describeMachine();
+await cleanOutputs();
+log(`machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadStart}`);
+await execa('npm', ['run', 'build'], { cwd: root, reject: false });
+await execa('test', ['-f', join(root, 'dist/cli/main.js')]);
+await buildTestImages({ log });
+const shellId = await imageId(TEST_IMAGES.shell);
+const template = await readFile(join(root, 'templates/Dockerfile'), 'utf8');
+
+try {
+  const mainId = await ensureBenchImage(MAIN, { log });
+  const mainShape = await imageShape(mainId);
+  log(
+    `main image: ${(mainShape.bytes / 1e6).toFixed(0)} MB, ${mainShape.entries} entries, ${mainShape.layers} layers`,
+  );
+
+  // Fill the cache once, untimed: the timed cached runs are the repeated runs of the issue.
+  await tool(mainId, 'warm-up', ['--cache']);
+  const runs = {
+    toolArticle: () => tool(mainId, 'tool-article', []),
+    cliArticle: () => cliArticle(mainId, 'cli-article'),
+    toolCached: () => tool(mainId, 'tool-cached', ['--cache']),
+    toolFast: () => tool(mainId, 'tool-fast', ['--method', 'fast']),
+    cliCp: () => cliCreateCp(mainId, 'cli-cp'),
+    cliExport: () => cliCreateExport(mainId, 'cli-export'),
+    saveToNull: () => streamToNull(['save', mainId]),
+    exportToNull: () => withCreated(mainId, (id) => streamToNull(['export', id])),
+  };
+  const samples = Object.fromEntries(Object.keys(runs).map((name) => [name, []]));
+  const names = Object.keys(runs);
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the order each round so no method always runs right after the same neighbour.
+    const order = names.map((_, i) => names[(i + round) % names.length]);
+    for (const name of order) {
+      samples[name].push(await runs[name]());
+      await cleanOutputs();
+    }
+    log(
+      `round ${round + 1}/${rounds}: ${names.map((n) => `${n} ${samples[n].at(-1).seconds.toFixed(2)}s`).join(', ')}`,
+    );
+  }
+  const main = Object.fromEntries(
+    names.map((name) => [
+      name,
+      {
+        median: median(samples[name].map((s) => s.seconds)),
+        seconds: samples[name].map((s) => s.seconds),
+        rssMiB: Math.max(0, ...samples[name].map((s) => s.rssMiB ?? 0)),
+      },
+    ]),
+  );
+  const ratios = {
+    article: ratioOfMedians(samples.toolArticle, samples.cliArticle),
+    cached: ratioOfMedians(samples.toolCached, samples.cliArticle),
+    fastVsExport: ratioOfMedians(samples.toolFast, samples.cliExport),
+    fastVsCp: ratioOfMedians(samples.toolFast, samples.cliCp),
+    saveVsExport: ratioOfMedians(samples.saveToNull, samples.exportToNull),
+  };
+  await removeToolImages();
+
+  const scaling = { sizes: [], counts: [] };
+  for (const [kind, specs] of [
+    ['sizes', SIZES],
+    ['counts', COUNTS],
+  ]) {
+    for (const spec of specs) {
+      const id = spec === MAIN ? mainId : await ensureBenchImage(spec, { log });
+      const shape = spec === MAIN ? mainShape : await imageShape(id);
+      const point = {
+        name: spec.name,
+        ...shape,
+        toolFast: [],
+        toolArticle: [],
+        cliExport: [],
+        rssMiB: { toolFast: 0, toolArticle: 0 },
+      };
+      for (let round = 0; round < scaleRounds; round++) {
+        for (const [name, run] of [
+          ['toolFast', () => tool(id, 'scale-fast', ['--method', 'fast'])],
+          ['cliExport', () => cliCreateExport(id, 'scale-export')],
+          ['toolArticle', () => tool(id, 'scale-article', [])],
+        ]) {
+          const sample = await run();
+          point[name].push(sample.seconds);
+          if (name in point.rssMiB) point.rssMiB[name] = Math.max(point.rssMiB[name], sample.rssMiB);
+          await cleanOutputs();
+        }
+      }
+      log(
+        `${spec.name}: fast ${median(point.toolFast).toFixed(2)}s, export ${median(point.cliExport).toFixed(2)}s, article ${median(point.toolArticle).toFixed(2)}s, peak RSS fast ${point.rssMiB.toolFast.toFixed(0)} MiB, article ${point.rssMiB.toolArticle.toFixed(0)} MiB`,
+      );
+      scaling[kind].push(point);
+      if (!argv.keep && spec !== MAIN) await removeBenchImage(spec);
+    }
+  }
+  const fits = {
+    bytes: Object.fromEntries(
+      ['toolFast', 'toolArticle', 'cliExport'].map((m) => [
+        m,
+        fitLine(scaling.sizes.map((p) => [p.bytes / 1e6, median(p[m])])),
+      ]),
+    ),
+    entries: Object.fromEntries(
+      ['toolFast', 'toolArticle', 'cliExport'].map((m) => [
+        m,
+        fitLine(scaling.counts.map((p) => [p.entries / 1000, median(p[m])])),
+      ]),
+    ),
+  };
+  machine.loadEnd = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  const report = renderReport({ machine, rounds, scaleRounds, mainShape, main, ratios, scaling, fits });
+  await writeFile(join(root, smoke ? '.bench/BENCHMARKS.smoke.md' : 'BENCHMARKS.md'), report);
+  console.log(report);
+} finally {
+  await cleanOutputs();
+  await removeToolImages();
+  if (!argv.keep) await removeBenchImages();
+}
+
+async function tool(image, name, extra) {
+  const output = join(outRoot, name);
+  // One label value for everything the tool builds here, so the clean-up finds it (the cache too).
+  return timed(
+    'node',
+    [
+      join(root, 'dist/cli/main.js'),
+      'extract',
+      image,
+      '--output',
+      output,
+      '--base',
+      shellId,
+      '--pull',
+      'never',
+      '--quiet',
+      '--label',
+      `${BENCH_LABEL}=${RUN_VALUE}`,
+      ...extra,
+    ],
+    { cwd: root },
+  );
+}
+
+/** The article's steps as a person types them: build, run, cp -a, rm, rmi (legacy builder, as the tool). */
+async function cliArticle(image, name) {
+  const tag = `distroless-contents-bench/cli-article:${process.pid}`;
+  const container = `distroless-contents-bench-cli-${process.pid}`;
+  const dockerfile = template.replace('{{image}}', image).replace('{{base}}', shellId);
+  const env = { DOCKER_BUILDKIT: '0' };
+  try {
+    return await timedSteps([
+      () => execa('docker', ['build', '--quiet', '--tag', tag, '-'], { input: dockerfile, env }),
+      // No bridge network on these engines; the tool runs its container the same way.
+      () => execa('docker', ['run', '--network', 'none', '--name', container, tag]),
+      () =>
+        execa('docker', ['container', 'cp', '-a', `${container}:/distroless-contents`, join(outRoot, name)]),
+      () => execa('docker', ['container', 'rm', container]),
+      () => execa('docker', ['image', 'rm', tag]),
+    ]);
+  } catch (error) {
+    await execa('docker', ['container', 'rm', '--force', container], { reject: false });
+    await execa('docker', ['image', 'rm', '--force', tag], { reject: false });
+    throw error;
+  }
+}
+
+async function cliCreateCp(image, name) {
+  let container;
+  return timedSteps([
+    async () => {
+      container = (await execa('docker', ['create', image])).stdout.trim();
+    },
+    () => execa('docker', ['cp', `${container}:/`, join(outRoot, name)]),
+    () => execa('docker', ['rm', container]),
+  ]);
+}
+
+async function cliCreateExport(image, name) {
+  let container;
+  const output = join(outRoot, name);
+  return timedSteps([
+    async () => {
+      container = (await execa('docker', ['create', image])).stdout.trim();
+    },
+    () => execa('mkdir', ['-p', output]),
+    () => execa('sh', ['-c', 'docker export "$1" | tar -x -p -C "$2" -f -', 'sh', container, output]),
+    () => execa('docker', ['rm', container]),
+  ]);
+}
+
+/** What the engine alone spends producing a stream (the bound under any client). */
+async function streamToNull(args) {
+  return timedSteps([() => execa('sh', ['-c', 'docker "$@" > /dev/null', 'sh', ...args])]);
+}
+
+async function withCreated(image, fn) {
+  const container = (await execa('docker', ['create', image])).stdout.trim();
+  try {
+    return await fn(container);
+  } finally {
+    await execa('docker', ['rm', container]);
+  }
+}
+
+function ratioOfMedians(tool, cli) {
+  return median(tool.map((s) => s.seconds)) / median(cli.map((s) => s.seconds));
+}
+
+async function cleanOutputs() {
+  await rm(outRoot, { recursive: true, force: true });
+  await mkdir(outRoot, { recursive: true });
+}
+
+async function removeToolImages() {
+  const { stdout } = await execa('docker', ['images', '-q', '--filter', `label=${BENCH_LABEL}=${RUN_VALUE}`]);
+  const ids = [...new Set(stdout.split('\n').filter(Boolean))];
+  if (ids.length > 0) await execa('docker', ['image', 'rm', '--force', ...ids], { reject: false });
+}
+
+async function removeBenchImage(spec) {
+  await execa('docker', ['image', 'rm', spec.tag], { reject: false });
+}
+
+async function imageId(name) {
+  return (await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', name])).stdout.trim();
+}
+
+/** Bytes and entries of the image's final tree, counted from a fast dump (the tool's own count). */
+async function imageShape(id) {
+  const output = join(outRoot, 'shape');
+  const { stdout } = await execa(
+    'node',
+    [
+      join(root, 'dist/cli/main.js'),
+      'extract',
+      id,
+      '--output',
+      output,
+      '--method',
+      'fast',
+      '--json',
+      '--quiet',
+      '--pull',
+      'never',
+    ],
+    { cwd: root },
+  );
+  await cleanOutputs();
+  const { counts } = JSON.parse(stdout);
+  const layers = JSON.parse(
+    (await execa('docker', ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', id])).stdout,
+  ).length;
+  return { bytes: counts.bytes, entries: counts.entries, layers };
+}
+
+async function describeMachine() {
+  const docker = JSON.parse((await execa('docker', ['info', '--format', '{{json .}}'])).stdout);
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: (os.totalmem() / 2 ** 30).toFixed(1),
+    kernel: os.release(),
+    engine: docker.ServerVersion,
+    storageDriver: docker.Driver,
+    dockerRoot: docker.DockerRootDir,
+    cgroup: docker.CgroupVersion,
+    node: process.version,
+    tar: (await execa('tar', ['--version'])).stdout.split('\n')[0],
+    cli: (await execa('docker', ['version', '--format', '{{.Client.Version}}'])).stdout.trim(),
+    filesystem: (await execa('df', ['--output=fstype', root])).stdout.split('\n')[1]?.trim(),
+    loadStart: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+    date: new Date().toISOString(),
+  };
+}
