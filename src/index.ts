@@ -1,4 +1,11 @@
 export {
+  type BatchImageResult,
+  type BatchOptions,
+  type BatchResult,
+  extractImages,
+} from './batch/extract-batch.js';
+export { folderName } from './batch/folder-name.js';
+export {
   DistrolessContentsError,
   DockerError,
   type ErrorCode,

@@ -76,3 +76,15 @@ function invalid(raw: string): UsageError {
     { code: 'INVALID_REFERENCE' },
   );
 }
+
+/**
+ * The reference the way the engine reads it: Docker Hub's registry and `library/` made explicit, `latest`
+ * when neither tag nor digest is given. `alpine` and `docker.io/library/alpine:latest` normalise alike.
+ */
+export function normalizeReference(ref: ImageReference): string {
+  if (ref.registry === undefined && /^sha256:[a-f0-9]{64}$/.test(ref.path)) return ref.path;
+  const registry = ref.registry ?? 'docker.io';
+  const path = registry === 'docker.io' && !ref.path.includes('/') ? `library/${ref.path}` : ref.path;
+  const tag = ref.tag ?? (ref.digest ? undefined : 'latest');
+  return `${registry}/${path}${tag ? `:${tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
+}

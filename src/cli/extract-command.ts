@@ -1,13 +1,20 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { type BatchOptions, extractImages } from '../batch/extract-batch.js';
 import { UsageError } from '../errors.js';
 import { extractImage } from '../extract/extract-image.js';
-import { DEFAULT_BASE, DEFAULT_OUTPUT, type PullPolicy } from '../options.js';
+import { DEFAULT_BASE, DEFAULT_OUTPUT, type ExtractOptions, type PullPolicy } from '../options.js';
+import { parseReference } from '../reference.js';
 import { progressReporter } from './progress-reporter.js';
 import { type CommandContext, usageError } from './run-command.js';
 
 export const EXTRACT_HELP = `Usage: npm run extract -- IMAGE [options]
+       npm run extract -- IMAGE... --output-dir DIR [--from-file LIST] [--jobs N] [options]
 
 Dumps the whole filesystem of IMAGE into a folder, with exact owners (when root), modes, links and special files.
+With several images (or --output-dir, or --from-file) each goes to DIR/<name>-<hash> with DIR/<name>-<hash>.json
+beside it, where <name> is the normalised reference with characters outside [A-Za-z0-9._-] as _ and <hash> the
+first 8 hex digits of its SHA-256; a failed image does not stop the others, and the exit code is 1 if any failed.
 
 Options:
   -o, --output DIR      output folder (default ${DEFAULT_OUTPUT}); must be empty unless --force
@@ -24,6 +31,9 @@ Options:
                         same image, base and template; keep what this run builds (tagged
                         distroless-contents-cache:KEY). Clear with: docker image rm $(docker images -q
                         --filter label=dev.distroless-contents.cache-key)
+      --output-dir DIR  batch: one folder and manifest per image in DIR
+      --from-file LIST  batch: also read images from LIST, one per line (# comments and blank lines ignored)
+      --jobs N          batch: images extracted at once (default 2)
       --label KEY=VALUE extra label for every container and image the run creates (repeatable)
       --json            print the result as JSON on stdout
   -q, --quiet           no progress on stderr (warnings still show); progress is live on a terminal,
@@ -47,10 +57,23 @@ export async function extractCommand(argv: string[], context: CommandContext): P
     process.stdout.write(`${EXTRACT_HELP}\n`);
     return 0;
   }
-  if (positionals.length !== 1) {
+  const images = [...positionals, ...(values['from-file'] ? await readImageList(values['from-file']) : [])];
+  const batch = images.length > 1 || values['output-dir'] !== undefined || values['from-file'] !== undefined;
+  if (images.length === 0 || (!batch && images.length !== 1)) {
     throw new UsageError(
-      `Expected exactly one image, got ${positionals.length}: npm run extract -- IMAGE [--output DIR] (see --help).`,
+      `Expected an image, got none: npm run extract -- IMAGE [--output DIR], or IMAGE... --output-dir DIR (see --help).`,
     );
+  }
+  if (batch && (values.output !== undefined || values.manifest !== undefined)) {
+    throw new UsageError(
+      `${values.output !== undefined ? '--output' : '--manifest'} names one image's output; with several images use --output-dir DIR.`,
+    );
+  }
+  if (!batch && values.jobs !== undefined)
+    throw new UsageError('--jobs goes with several images or --output-dir.');
+  const jobs = values.jobs === undefined ? 2 : Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
+    throw new UsageError(`Invalid --jobs ${JSON.stringify(values.jobs)}: use a whole number from 1 to 64.`);
   }
   const pull = values.pull ?? 'missing';
   if (!PULL_POLICIES.includes(pull as PullPolicy)) {
@@ -63,10 +86,7 @@ export async function extractCommand(argv: string[], context: CommandContext): P
   if (values.cache && method === 'fast') {
     throw new UsageError('--cache speeds up the article method only; drop it or use --method article.');
   }
-  const image = positionals[0] as string;
-  const result = await extractImage(image, {
-    ...(values.output !== undefined && { output: values.output }),
-    ...(values.manifest !== undefined && { manifest: values.manifest }),
+  const common: Omit<ExtractOptions, 'output' | 'manifest'> = {
     ...(values.platform !== undefined && { platform: values.platform }),
     ...(values.base !== undefined && { base: values.base }),
     force: values.force ?? false,
@@ -76,8 +96,20 @@ export async function extractCommand(argv: string[], context: CommandContext): P
     pull: pull as PullPolicy,
     labels: parseLabels(values.label ?? []),
     signal: context.signal,
-    log: values.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
-    onProgress: progressReporter({ quiet: values.quiet ?? false }),
+  };
+  const quiet = values.quiet ?? false;
+  if (batch) {
+    const outputDir = values['output-dir'] ?? DEFAULT_OUTPUT;
+    if (!quiet)
+      process.stderr.write(`extracting ${images.length} images into ${outputDir}, ${jobs} at a time\n`);
+    return runBatch(images, { ...common, jobs, outputDir }, quiet, values.json ?? false);
+  }
+  const result = await extractImage(images[0] as string, {
+    ...common,
+    ...(values.output !== undefined && { output: values.output }),
+    ...(values.manifest !== undefined && { manifest: values.manifest }),
+    log: quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
+    onProgress: progressReporter({ quiet }),
   });
   // Warnings are not progress: --quiet keeps them.
   for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
@@ -93,6 +125,56 @@ export async function extractCommand(argv: string[], context: CommandContext): P
     );
   }
   return 0;
+}
+
+async function runBatch(
+  images: readonly string[],
+  options: BatchOptions,
+  quiet: boolean,
+  json: boolean,
+): Promise<number> {
+  // Every reference is checked before anything starts, so one typo fails the batch with exit 2 at once.
+  for (const image of images) parseReference(image);
+  const result = await extractImages(images, {
+    ...options,
+    ...(!quiet && { log: (line: string) => process.stderr.write(`${line}\n`) }),
+    onImage: (image) => {
+      for (const warning of image.warnings) process.stderr.write(`warning: ${image.reference}: ${warning}\n`);
+      if (quiet) return;
+      process.stderr.write(
+        image.status === 'done'
+          ? `${image.reference}: done in ${image.seconds.toFixed(1)} s\n`
+          : `${image.reference}: failed: ${image.error}\n`,
+      );
+    },
+  });
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    for (const image of result.images) {
+      process.stdout.write(
+        image.status === 'done'
+          ? `done    ${image.reference} -> ${image.output} (${image.counts?.entries} entries, ${image.counts?.bytes} bytes, ${image.seconds.toFixed(1)} s)\n`
+          : `failed  ${image.reference}: ${image.error}\n`,
+      );
+    }
+    process.stdout.write(`${result.images.length - result.failed} done, ${result.failed} failed\n`);
+  }
+  return result.failed > 0 ? 1 : 0;
+}
+
+/** One reference a line; `#` starts a comment. */
+async function readImageList(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`Cannot read --from-file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  return text
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter(Boolean);
 }
 
 function parse(argv: string[]) {
@@ -111,6 +193,9 @@ function parse(argv: string[]) {
       method: { type: 'string' },
       cache: { type: 'boolean' },
       label: { type: 'string', multiple: true },
+      'output-dir': { type: 'string' },
+      'from-file': { type: 'string' },
+      jobs: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       debug: { type: 'boolean' },

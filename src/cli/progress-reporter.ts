@@ -13,6 +13,8 @@ export interface ReporterOptions {
   readonly quiet: boolean;
   readonly stream?: NodeJS.WriteStream;
   readonly env?: NodeJS.ProcessEnv;
+  /** Put before every line: the image, when several run at once (which also rules out the live line). */
+  readonly prefix?: string;
 }
 
 /**
@@ -23,7 +25,8 @@ export function progressReporter(options: ReporterOptions): ProgressListener {
   const stream = options.stream ?? process.stderr;
   const env = options.env ?? process.env;
   if (options.quiet) return () => {};
-  const live = stream.isTTY === true && !env.CI;
+  const live = stream.isTTY === true && !env.CI && options.prefix === undefined;
+  const prefix = options.prefix ?? '';
   const color = live && !env.NO_COLOR;
   const dim = (text: string) => (color ? `\x1b[2m${text}\x1b[22m` : text);
   const green = (text: string) => (color ? `\x1b[32m${text}\x1b[39m` : text);
@@ -36,11 +39,11 @@ export function progressReporter(options: ReporterOptions): ProgressListener {
       started = performance.now();
       const line = `${VERBS[event.step]}${event.detail ? ` ${event.detail}` : ''}`;
       if (live) redraw(`${line}…`);
-      else stream.write(`${line}\n`);
+      else stream.write(`${prefix}${line}\n`);
     } else if (event.kind === 'step') {
       const seconds = `${(event.durationMs / 1000).toFixed(1)} s`;
       if (live) stream.write(`\r\x1b[K${green('✔')} ${VERBS[event.step]} ${dim(seconds)}\n`);
-      else stream.write(`${VERBS[event.step]}: done in ${seconds}\n`);
+      else stream.write(`${prefix}${VERBS[event.step]}: done in ${seconds}\n`);
     } else if (live && event.kind === 'output') {
       redraw(`${event.step}: ${event.line.trim()}`);
     } else if (live && event.kind === 'transfer') {
