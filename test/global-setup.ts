@@ -12,6 +12,7 @@ export default async function setup(): Promise<void> {
     'docker-registry': 'docker-registry',
     htpasswd: 'apache2-utils',
     openssl: 'openssl',
+    tree: 'tree',
   });
   await ensureEngine();
   await buildTestImages();
