@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
 import { applyLayer } from '../../src/extract/fast/apply-layer.js';
 import { LayerTree } from '../../src/extract/fast/layer-tree.js';
+import { readSave } from '../../src/extract/fast/read-save.js';
+import { canonicaliseHardlinks } from '../../src/extract/hardlink-groups.js';
 import { extractImage } from '../../src/index.js';
-import type { Manifest, ManifestEntry } from '../../src/manifest.js';
+import { type Manifest, type ManifestEntry, sortEntries } from '../../src/manifest.js';
 import { compareTrees, readDumpTree, readImageTree } from '../support/image-tree.js';
 import { docker, leftovers, stagingLeftovers, testLabel } from '../support/leftovers.js';
 
@@ -138,6 +141,22 @@ describe('--method fast never writes outside the output', () => {
     expect(byPath.has('a/target')).toBe(false);
     expect(byPath.get('a/link')).toMatchObject({ type: 'file', sha256: sha256('linked\n') });
   });
+});
+
+describe('hardlink groups', () => {
+  it('names the code-unit-smallest path of a hardlink group as the file, in both methods', async () => {
+    for (const method of ['article', 'fast'] as const) {
+      const { manifest } = await dump(TRAPS_TAG, method, `traps-groups`, label.labels);
+      const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
+      expect(byPath.get('w.y'), method).toMatchObject({
+        type: 'file',
+        sha256: sha256('one inode, two names\n'),
+      });
+      expect(byPath.get('w/x'), method).toMatchObject({ type: 'hardlink', target: 'w.y', size: 0 });
+      expect(byPath.get('a-second'), method).toMatchObject({ type: 'file' });
+      expect(byPath.get('z-first'), method).toMatchObject({ type: 'hardlink', target: 'a-second' });
+    }
+  });
 
   it.each([
     ['a member below a symlink the same layer made', [symlink('s', '__SENTINEL__'), file('s/planted', 'x')]],
@@ -156,11 +175,118 @@ describe('--method fast never writes outside the output', () => {
   });
 });
 
+describe('the OCI layout that engines 25+ save', () => {
+  it.each([
+    ['uncompressed blobs with manifest.json (graph driver store)', { gzip: false, manifestJson: true }],
+    [
+      'gzip blobs, index only, with an attestation manifest (containerd store)',
+      { gzip: true, manifestJson: false },
+    ],
+  ])('gives the same tree from %s', async (_what, layout) => {
+    const legacy = await readSaveMembers(TEST_IMAGES.edge);
+    const archive = await ociLayout(legacy, layout);
+    const dir = await mkdtemp(join(work, 'oci-'));
+    const tree = new LayerTree();
+    const { RootFS } = await docker.getImage(TEST_IMAGES.edge).inspect();
+    await readSave(Readable.from(archive), {
+      diffIds: RootFS.Layers ?? [],
+      spillDir: join(work, `${basename(dir)}-spill`),
+      apply: (layer, index) => applyLayer(layer, dir, tree, { index }).then(() => {}),
+    });
+    const expected = await readImageTree(docker, TEST_IMAGES.edge);
+    expect(compareTrees(expected, await readDumpTree(dir), { owners: true })).toEqual([]);
+    const fast = await dump(TEST_IMAGES.edge, 'fast', `oci-reference-${layout.gzip}`, label.labels);
+    const implied = new Set(
+      [...expected.values()].filter((e) => e.type === 'dir' && e.mtime === 0).map((e) => e.path),
+    );
+    expect(withoutImpliedDirTimes(sortEntries(canonicaliseHardlinks(tree.entries())), implied)).toEqual(
+      withoutImpliedDirTimes(fast.manifest.entries, implied),
+    );
+  });
+});
+
+/** The members of a legacy `docker save`: each layer tar by v1 ID, and manifest.json's layer order. */
+async function readSaveMembers(image: string): Promise<Buffer[]> {
+  const { Id } = await docker.getImage(image).inspect();
+  const archive = (await docker.getImage(Id).get()) as unknown as Readable;
+  const members = new Map<string, Buffer>();
+  const extract = tar.extract();
+  const collected = (async () => {
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      members.set(entry.header.name, Buffer.concat(chunks));
+    }
+  })();
+  archive.pipe(extract);
+  await collected;
+  const manifest = JSON.parse((members.get('manifest.json') as Buffer).toString('utf8')) as {
+    Layers: string[];
+  }[];
+  return (manifest[0]?.Layers ?? []).map((name) => members.get(name) as Buffer);
+}
+
+/** An OCI image layout of those layers, members in lexical order as the engine writes them. */
+async function ociLayout(
+  layers: Buffer[],
+  options: { gzip: boolean; manifestJson: boolean },
+): Promise<Buffer> {
+  const blobs = new Map<string, Buffer>();
+  const blob = (data: Buffer) => {
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    blobs.set(`blobs/sha256/${digest.slice(7)}`, data);
+    return { digest, size: data.length };
+  };
+  const layerDescriptors = layers.map((layer) => ({
+    mediaType: options.gzip
+      ? 'application/vnd.oci.image.layer.v1.tar+gzip'
+      : 'application/vnd.oci.image.layer.v1.tar',
+    ...blob(options.gzip ? gzipSync(layer) : layer),
+  }));
+  const config = blob(Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] } })));
+  const manifest = blob(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: layerDescriptors,
+      }),
+    ),
+  );
+  const attestation = blob(Buffer.from(JSON.stringify({ schemaVersion: 2, layers: [] })));
+  const members = new Map(blobs);
+  members.set(
+    'index.json',
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [
+          {
+            ...(options.manifestJson ? {} : { platform: { os: 'unknown', architecture: 'unknown' } }),
+            ...attestation,
+          },
+          { ...manifest, platform: { os: 'linux', architecture: 'amd64' } },
+        ].slice(options.manifestJson ? 1 : 0),
+      }),
+    ),
+  );
+  members.set('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+  if (options.manifestJson) {
+    const names = layerDescriptors.map((l) => `blobs/sha256/${l.digest.slice(7)}`);
+    members.set('manifest.json', Buffer.from(JSON.stringify([{ Config: 'blobs/sha256/x', Layers: names }])));
+  }
+  const entries = [...members].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return layerTar(
+    entries.map(([name, data]) => ({ name, type: 'file', mode: 0o644, mtime: MTIME, content: data })),
+  );
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-type LayerEntry = Partial<tar.Header> & Pick<tar.Header, 'name'> & { content?: string };
+type LayerEntry = Partial<tar.Header> & Pick<tar.Header, 'name'> & { content?: string | Buffer };
 const MTIME = new Date(1700000000 * 1000);
 function dir(name: string): LayerEntry {
   return { name: `${name}/`, type: 'directory', mode: 0o755, mtime: MTIME };
@@ -205,7 +331,18 @@ async function loadTrapsImage(dirPath: string, tag: string, hostFolder: string):
   await mkdir(dirPath);
   const repeated = [dir('dup'), file('dup/file', 'same bytes in two layers\n')];
   const layers = [
-    [dir('a'), file('a/target', 'linked\n'), hardlink('a/link', 'a/target'), symlink('escape', hostFolder)],
+    [
+      dir('a'),
+      file('a/target', 'linked\n'),
+      hardlink('a/link', 'a/target'),
+      symlink('escape', hostFolder),
+      // An archive's walk names w/x first ('w' sorts before 'w.y'); by code units w.y comes first.
+      dir('w'),
+      file('w/x', 'one inode, two names\n'),
+      hardlink('w.y', 'w/x'),
+      file('z-first', 'the layer names the larger path first\n'),
+      hardlink('a-second', 'z-first'),
+    ],
     repeated,
     [dir('a'), whiteout('a/.wh.target'), file('escape/planted', 'must land in the dump\n')],
     repeated,
