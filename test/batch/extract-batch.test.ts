@@ -114,7 +114,7 @@ describe('npm run extract with several images', () => {
     expect(result.exitCode, String(result.stderr)).toBe(0);
     expect(String(result.stdout).trim().split('\n')).toEqual([
       expect.stringMatching(
-        /^done {4}distroless-contents-test\/static:nonroot -> .*static_nonroot-[0-9a-f]{8} \(1433 entries/,
+        /^done {4}distroless-contents-test\/static:nonroot -> .*static_nonroot-[0-9a-f]{8} \(\d+ entries/,
       ),
       expect.stringMatching(/^done {4}distroless-contents-test\/edge:latest -> /),
       '2 done, 0 failed',

@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_IMAGES } from '../../docker/test-images.mjs';
+import { runCli } from '../support/cli.js';
+import { Terminal } from '../support/terminal.js';
+
+const ESC = '\x1b';
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'dc-progress-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+const image = [TEST_IMAGES.staticNonroot, '--base', TEST_IMAGES.shell, '--pull', 'never'];
+
+describe('progress without a terminal (CI, pipes)', () => {
+  it('prints each step and its duration as plain lines on stderr, the result alone on stdout', async () => {
+    const result = await runCli(['extract', ...image, '-o', join(work, 'plain')], { env: { CI: 'true' } });
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    const stderr = String(result.stderr);
+    expect(stderr).not.toContain(ESC);
+    const done = stderr.split('\n').filter((line) => /: done in \d+\.\d s$/.test(line));
+    expect(done.map((line) => line.split(':')[0])).toEqual([
+      'resolving images',
+      'building',
+      'running',
+      'copying',
+    ]);
+    expect(String(result.stdout).trim().split('\n')).toHaveLength(1);
+    expect(String(result.stdout)).toMatch(/plain: \d+ directories, \d+ files/);
+  });
+
+  it('prints nothing but the result with --quiet', async () => {
+    const result = await runCli([
+      'extract',
+      ...image,
+      '-o',
+      join(work, 'quiet'),
+      '--quiet',
+      '--method',
+      'fast',
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect(String(result.stderr)).toBe('');
+    expect(String(result.stdout)).toMatch(/quiet: \d+ directories/);
+  });
+});
+
+describe('progress on a terminal', () => {
+  let terminal: Terminal | undefined;
+  afterEach(async () => {
+    await terminal?.kill();
+  });
+
+  it.each([
+    ['in colour', '', true],
+    ['without colour under NO_COLOR', 'NO_COLOR=1 ', false],
+  ])('shows a ticked line per step %s', async (_name, env, coloured) => {
+    terminal = new Terminal();
+    const output = join(work, coloured ? 'tty-colour' : 'tty-plain');
+    await terminal.start(`env -u CI ${env}npx tsx src/cli/main.ts extract ${image.join(' ')} -o ${output}`);
+    expect(await terminal.exitStatus()).toBe(0);
+    const lines = await terminal.lines();
+    for (const step of ['resolving images', 'building', 'running', 'copying']) {
+      expect(
+        lines.some((line) => new RegExp(`^✔ ${step} \\d+\\.\\d s$`).test(line)),
+        lines.join('\n'),
+      ).toBe(true);
+    }
+    const { stdout: raw } = await terminal.tmux('capture-pane', '-p', '-e', '-S', '-', '-t', terminal.target);
+    expect(raw.includes(`${ESC}[32m`)).toBe(coloured);
+  });
+});
