@@ -1,0 +1,77 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_IMAGES } from '../docker/test-images.mjs';
+import { ROOT } from './support/cli.js';
+
+// The package as users get it: built, packed, installed into a fresh project, run through npx.
+let project: string;
+beforeAll(async () => {
+  project = await mkdtemp(join(tmpdir(), 'dc-package-'));
+  const { stdout } = await execa('npm', ['pack', '--json', '--pack-destination', project], { cwd: ROOT });
+  const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
+  await writeFile(
+    join(project, 'package.json'),
+    '{ "name": "user-project", "private": true, "type": "module" }',
+  );
+  await execa('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(project, filename)], {
+    cwd: project,
+  });
+}, 600_000);
+afterAll(async () => {
+  await rm(project, { recursive: true, force: true });
+});
+
+describe('the published package', () => {
+  it('runs `npx distroless-contents extract IMAGE` from its bin entry', async () => {
+    const output = join(project, 'dump');
+    const result = await execa(
+      'npx',
+      [
+        '--no-install',
+        'distroless-contents',
+        'extract',
+        TEST_IMAGES.staticNonroot,
+        '--base',
+        TEST_IMAGES.shell,
+        '--pull',
+        'never',
+        '-o',
+        output,
+        '-q',
+      ],
+      { cwd: project, reject: false },
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(output);
+  });
+
+  it('exports the library with its types', async () => {
+    const script = `import { extractImage, parseReference, DistrolessContentsError } from 'distroless-contents';
+      console.log(typeof extractImage, parseReference('gcr.io/distroless/static:nonroot').registry, typeof DistrolessContentsError);`;
+    const { stdout } = await execa('node', ['--input-type=module', '-e', script], { cwd: project });
+    expect(stdout).toBe('function gcr.io function');
+    const typesCheck = `import type { ExtractOptions, Manifest } from 'distroless-contents';
+      const options: ExtractOptions = { output: 'x', pull: 'never' }; const m: Manifest | undefined = undefined; void options; void m;`;
+    await writeFile(join(project, 'check.ts'), typesCheck);
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const checked = await execa(
+      'node',
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--skipLibCheck',
+        'check.ts',
+      ],
+      { cwd: project, reject: false },
+    );
+    expect(checked.exitCode, checked.stdout).toBe(0);
+  });
+});
