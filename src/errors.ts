@@ -50,11 +50,7 @@ export class InterruptedError extends DistrolessContentsError {
   readonly signal: string;
 
   constructor(signal: string, options?: { cause?: unknown }) {
-    super(
-      'INTERRUPTED',
-      `Interrupted by ${signal}; removed the container, built image and staging folder.`,
-      options,
-    );
+    super('INTERRUPTED', `Interrupted by ${signal}; removed what the run had created.`, options);
     this.signal = signal;
   }
 }
