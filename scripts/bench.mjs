@@ -1,5 +1,5 @@
 #!/usr/bin/env zx
-// npm run bench [-- --rounds 5 --scale-rounds 2 --keep --quick --smoke]
+// npm run bench [-- --rounds 5 --scale-rounds 2 --keep --quick --smoke | --render .bench/results.json]
 // --keep leaves the bench images for the next run; --smoke uses tiny images to check the script itself.
 // Builds its own images (no registry), then times the tool against the docker CLI doing the same job,
 // interleaved round by round, and writes BENCHMARKS.md. The machine is shared: read ratios, not seconds.
@@ -41,6 +41,12 @@ const COUNTS = (smoke ? [200, 1000, 2000] : [1000, 10_000, 100_000]).map((files)
   benchSpec(`files-${files / 1000}k`, { bytes: files * 1024, files, smallOnly: true }),
 );
 
+if (argv.render) {
+  const report = renderReport(JSON.parse(await readFile(argv.render, 'utf8')));
+  await writeFile(join(root, 'BENCHMARKS.md'), report);
+  console.log(report);
+  process.exit(0);
+}
 const machine = await describeMachine();
 await cleanOutputs();
 log(`machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadStart}`);
@@ -154,7 +160,13 @@ try {
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-  const report = renderReport({ machine, rounds, scaleRounds, mainShape, main, ratios, scaling, fits });
+  const results = { machine, rounds, scaleRounds, mainShape, main, ratios, scaling, fits };
+  // Kept so the report can be written again without measuring again: npm run bench -- --render FILE.
+  await writeFile(
+    join(root, '.bench', smoke ? 'results.smoke.json' : 'results.json'),
+    JSON.stringify(results, null, 2),
+  );
+  const report = renderReport(results);
   await writeFile(join(root, smoke ? '.bench/BENCHMARKS.smoke.md' : 'BENCHMARKS.md'), report);
   console.log(report);
 } finally {
@@ -195,7 +207,10 @@ async function cliArticle(image, name) {
   const env = { DOCKER_BUILDKIT: '0' };
   try {
     return await timedSteps([
-      () => execa('docker', ['build', '--quiet', '--tag', tag, '-'], { input: dockerfile, env }),
+      // --no-cache: the image --cache keeps would otherwise lend its intermediate images to this build,
+      // a cache a person typing the article's steps on their own does not have (the tool builds with nocache).
+      () =>
+        execa('docker', ['build', '--quiet', '--no-cache', '--tag', tag, '-'], { input: dockerfile, env }),
       // No bridge network on these engines; the tool runs its container the same way.
       () => execa('docker', ['run', '--network', 'none', '--name', container, tag]),
       () =>
