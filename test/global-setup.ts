@@ -13,6 +13,7 @@ export default async function setup(): Promise<void> {
     htpasswd: 'apache2-utils',
     openssl: 'openssl',
     tree: 'tree',
+    podman: 'podman',
   });
   await ensureEngine();
   await buildTestImages();

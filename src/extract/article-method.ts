@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { startError } from '../docker/container.js';
 import type { ManifestEntry } from '../manifest.js';
@@ -6,6 +5,7 @@ import { type ProgressListener, step } from '../progress.js';
 import type { ImageReference } from '../reference.js';
 import { CONTENTS_DIR } from '../template.js';
 import { buildArticleImage } from './article-image.js';
+import { contentsArchive } from './contents-archive.js';
 import { writeArchive } from './write-archive.js';
 
 export interface ArticleMethodOptions {
@@ -67,7 +67,7 @@ export async function dumpWithArticleMethod(
     progress,
     'copy',
     async () => {
-      const archive = (await container.getArchive({ path: CONTENTS_DIR })) as unknown as Readable;
+      const archive = await contentsArchive(docker, container);
       return writeArchive(archive, dir, {
         stripComponents: 1,
         signal,
