@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { argv } from 'zx';
 import { buildTestImages } from '../docker/build-test-images.mjs';
 import { TEST_IMAGES } from '../docker/test-images.mjs';
-import { BENCH_LABEL, benchSpec, ensureBenchImage, removeBenchImages } from './bench/bench-image.mjs';
+import { benchSpec, ensureBenchImage, removeBenchImages } from './bench/bench-image.mjs';
 import { fitLine, median, timed, timedSteps } from './bench/measure.mjs';
 import { renderReport } from './bench/report.mjs';
 
@@ -18,7 +18,6 @@ const rounds = Number(argv.rounds ?? (argv.quick ? 1 : 5));
 const scaleRounds = Number(argv['scale-rounds'] ?? (argv.quick ? 1 : 2));
 const root = new URL('..', import.meta.url).pathname;
 const outRoot = join(root, '.bench', 'out');
-const RUN_VALUE = 'run';
 const log = (line) => console.error(`bench: ${line}`);
 
 const smoke = Boolean(argv.smoke);
@@ -55,9 +54,12 @@ await execa('test', ['-f', join(root, 'dist/cli/main.js')]);
 await buildTestImages({ log });
 const shellId = await imageId(TEST_IMAGES.shell);
 const template = await readFile(join(root, 'templates/Dockerfile'), 'utf8');
+/** Every bench image used this run, to find what --cache kept for it. */
+const benchImageIds = [];
 
 try {
   const mainId = await ensureBenchImage(MAIN, { log });
+  benchImageIds.push(mainId);
   const mainShape = await imageShape(mainId);
   log(
     `main image: ${(mainShape.bytes / 1e6).toFixed(0)} MB, ${mainShape.entries} entries, ${mainShape.layers} layers`,
@@ -175,9 +177,9 @@ try {
   if (!argv.keep) await removeBenchImages();
 }
 
+/** The tool as a user runs it; no --label, which would cost its build one more step. */
 async function tool(image, name, extra) {
   const output = join(outRoot, name);
-  // One label value for everything the tool builds here, so the clean-up finds it (the cache too).
   return timed(
     'node',
     [
@@ -191,8 +193,6 @@ async function tool(image, name, extra) {
       '--pull',
       'never',
       '--quiet',
-      '--label',
-      `${BENCH_LABEL}=${RUN_VALUE}`,
       ...extra,
     ],
     { cwd: root },
@@ -272,10 +272,16 @@ async function cleanOutputs() {
   await mkdir(outRoot, { recursive: true });
 }
 
+/** What --cache kept for the bench's images: found by the cache key, which names them and the base. */
 async function removeToolImages() {
-  const { stdout } = await execa('docker', ['images', '-q', '--filter', `label=${BENCH_LABEL}=${RUN_VALUE}`]);
-  const ids = [...new Set(stdout.split('\n').filter(Boolean))];
-  if (ids.length > 0) await execa('docker', ['image', 'rm', '--force', ...ids], { reject: false });
+  const { cacheKey, CACHE_LABEL } = await import(join(root, 'dist/extract/cache.js'));
+  const { renderDockerfile } = await import(join(root, 'dist/template.js'));
+  for (const id of benchImageIds) {
+    const key = cacheKey(renderDockerfile({ image: id, base: shellId }), undefined);
+    const { stdout } = await execa('docker', ['images', '-q', '--filter', `label=${CACHE_LABEL}=${key}`]);
+    const ids = [...new Set(stdout.split('\n').filter(Boolean))];
+    if (ids.length > 0) await execa('docker', ['image', 'rm', '--force', ...ids], { reject: false });
+  }
 }
 
 async function removeBenchImage(spec) {
