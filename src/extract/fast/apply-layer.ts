@@ -51,8 +51,10 @@ export async function applyLayer(
   options.signal?.throwIfAborted();
   const skipped = isRoot ? 0 : rules.devices;
   const problems = tarProblems(result.stderr, skipped);
-  const tarFailed = result.exitCode !== 0 || problems.length > 0;
-  if (streamError && (streamError as NodeJS.ErrnoException).code !== 'EPIPE') {
+  // As non-root, tar exits 2 for the device nodes it may not create; that alone is a warning, not a failure.
+  const tarFailed = problems.length > 0 || (result.exitCode !== 0 && skipped === 0);
+  const tarSaysWhy = tarFailed && /No space left|Wrote only|Permission denied|Read-only/.test(result.stderr);
+  if (streamError && (streamError as NodeJS.ErrnoException).code !== 'EPIPE' && !tarSaysWhy) {
     if (streamError instanceof UnsupportedLayerError) {
       throw new OutputError(
         'EXTRACT_FAILED',
@@ -91,7 +93,8 @@ function tarProblems(stderr: string, expectedMknodFailures: number): string[] {
 
 function tarError(line: string, dir: string): OutputError {
   const detail = line.replace(/^tar: /, '');
-  if (/No space left on device/.test(line)) {
+  // GNU tar reports a write cut short by a full disk as "Wrote only N of M bytes".
+  if (/No space left on device|Wrote only \d+ of \d+ bytes/.test(line)) {
     return new OutputError(
       'DISK_FULL',
       `No space left on device while writing ${dir} (${detail}); free space or choose another --output.`,

@@ -99,7 +99,8 @@ async function missingDevices(dir: string, entries: readonly ManifestEntry[]): P
     if (entry.type !== 'char' && entry.type !== 'block') continue;
     await lstat(join(dir, entry.path)).catch(() => missing.push(entry.path));
   }
-  return missing;
+  // In path order, as the article method's archive lists them.
+  return missing.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export interface FastMethodOptions {
