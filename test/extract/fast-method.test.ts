@@ -1,19 +1,21 @@
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import tar from 'tar-stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
 import { applyLayer } from '../../src/extract/fast/apply-layer.js';
 import { LayerTree } from '../../src/extract/fast/layer-tree.js';
 import { readSave } from '../../src/extract/fast/read-save.js';
 import { canonicaliseHardlinks } from '../../src/extract/hardlink-groups.js';
+import { removeTree } from '../../src/extract/output-folder.js';
 import { extractImage } from '../../src/index.js';
 import { type Manifest, type ManifestEntry, sortEntries } from '../../src/manifest.js';
+import { runCli } from '../support/cli.js';
 import { compareTrees, readDumpTree, readImageTree } from '../support/image-tree.js';
 import { docker, leftovers, stagingLeftovers, testLabel } from '../support/leftovers.js';
 
@@ -172,6 +174,63 @@ describe('hardlink groups', () => {
     );
     expect(await readdir(sentinel)).toEqual(['secret']);
     expect((await lstat(join(sentinel, 'secret'))).nlink).toBe(1);
+  });
+});
+
+describe('--method fast as a non-root user in the docker group', () => {
+  it("gives the article method's dump and warnings: device nodes skipped, the manifest unchanged", async () => {
+    const user = 'dc-nonroot';
+    if ((await execa('getent', ['group', 'docker'], { reject: false })).exitCode !== 0) {
+      await execa('groupadd', ['--system', 'docker']);
+    }
+    if ((await execa('id', ['-u', user], { reject: false })).exitCode !== 0) {
+      await execa('useradd', ['--system', '--no-create-home', '--groups', 'docker', user]);
+    }
+    const uid = Number((await execa('id', ['-u', user])).stdout);
+    const gid = Number((await execa('getent', ['group', 'docker'])).stdout.split(':')[2]);
+    // Not below `work`, which only root may enter.
+    const dir = await mkdtemp(join(tmpdir(), 'dc-fast-non-root-'));
+    onTestFinished(() => removeTree(dir));
+    await chmod(dir, 0o777);
+    const run = async (method: string) => {
+      const output = join(dir, method);
+      const result = await runCli(
+        [
+          'extract',
+          TEST_IMAGES.edge,
+          '--method',
+          method,
+          '--base',
+          TEST_IMAGES.shell,
+          '--pull',
+          'never',
+        ].concat(['-o', output, '--manifest', `${output}.json`, '--label', label.arg]),
+        { uid, gid, env: { HOME: dir } },
+      );
+      expect(result.exitCode, String(result.stderr)).toBe(0);
+      const manifest = JSON.parse(await readFile(`${output}.json`, 'utf8')) as Manifest;
+      return {
+        output,
+        manifest,
+        warnings: String(result.stderr)
+          .split('\n')
+          .filter((l) => l.startsWith('warning')),
+      };
+    };
+    const article = await run('article');
+    const fast = await run('fast');
+    const oracle = await readImageTree(docker, TEST_IMAGES.edge);
+    const implied = new Set(
+      [...oracle.values()].filter((e) => e.type === 'dir' && e.mtime === 0).map((e) => e.path),
+    );
+    expect(withoutImpliedDirTimes(fast.manifest.entries, implied)).toEqual(
+      withoutImpliedDirTimes(article.manifest.entries, implied),
+    );
+    expect(fast.warnings).toEqual(article.warnings);
+    expect(fast.warnings.join('\n')).toMatch(/Skipped 2 device nodes/);
+    const [a, f] = await Promise.all([readDumpTree(article.output), readDumpTree(fast.output)]);
+    expect(compareTrees(a, f, { owners: true })).toEqual([]);
+    for (const entry of f.values()) expect.soft(entry.uid, entry.path).toBe(uid);
   });
 });
 
