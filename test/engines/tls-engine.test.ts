@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
+import { connectDocker, pingEngine } from '../../src/docker/client.js';
 import { extractImage } from '../../src/index.js';
 import type { Manifest } from '../../src/manifest.js';
 import { runCli } from '../support/cli.js';
@@ -144,6 +145,17 @@ describe('an engine on tcp://127.0.0.1 with mutual TLS', () => {
     };
     expect(recorded.currentContext).toBe('dc-current');
     await extractThrough('current-context', { DOCKER_CONFIG: config });
+  });
+
+  it('honours a context that skips verification: no CA needed then, and refused without the skip', async () => {
+    const certs = engine.clientCerts;
+    const clientOnly = `host=${engine.host},cert=${certs}/cert.pem,key=${certs}/key.pem`;
+    const skipping = await configWithContext('dc-skip', `${clientOnly},skip-tls-verify=true`);
+    await pingEngine(connectDocker({ ...CLEAR, DOCKER_CONFIG: skipping, DOCKER_CONTEXT: 'dc-skip' }));
+    const verifying = await configWithContext('dc-no-ca', clientOnly);
+    await expect(
+      pingEngine(connectDocker({ ...CLEAR, DOCKER_CONFIG: verifying, DOCKER_CONTEXT: 'dc-no-ca' })),
+    ).rejects.toThrow(/docker context "dc-no-ca".*certificate/);
   });
 
   it('names the context when its engine does not answer, and DOCKER_HOST still wins over it', async () => {
