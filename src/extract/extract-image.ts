@@ -1,32 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { connectDocker, pingEngine } from '../docker/client.js';
-import { startError } from '../docker/container.js';
-import { ensureImage, imageInfo } from '../docker/image.js';
+import { imageInfo } from '../docker/image.js';
 import { removeRunResources } from '../docker/run-resources.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { RUN_LABEL, runLabels, TOOL_NAME } from '../labels.js';
 import { removeLeftovers } from '../leftovers.js';
-import {
-  countEntries,
-  type EntryCounts,
-  type ImageInfo,
-  type Manifest,
-  type ManifestEntry,
-  sortEntries,
-} from '../manifest.js';
+import { countEntries, type EntryCounts, type ImageInfo, type Manifest, sortEntries } from '../manifest.js';
 import { type ExtractOptions, resolveExtractOptions } from '../options.js';
 import { parseReference } from '../reference.js';
-import { CONTENTS_DIR } from '../template.js';
 import { TOOL_VERSION } from '../version.js';
 import { dumpWithArticleMethod } from './article-method.js';
 import { dumpWithFastMethod } from './fast/fast-method.js';
 import { canonicaliseHardlinks } from './hardlink-groups.js';
 import { prepareOutput } from './output-folder.js';
-import { writeArchive } from './write-archive.js';
 
 /** What {@link extractImage} returns. */
 export interface ExtractResult {
