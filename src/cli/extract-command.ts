@@ -20,7 +20,7 @@ Options:
   -o, --output DIR      output folder (default ${DEFAULT_OUTPUT}); must be empty unless --force
       --manifest FILE   also write a JSON manifest of every entry (type, mode, owner, size, mtime, sha256, target)
       --force           replace a non-empty output folder (the old one stays until the new one is complete)
-      --pull POLICY     missing (default), always or never
+      --pull POLICY     missing (default), always or never (always re-pulls IMAGE; the base only when missing)
       --platform P      os/arch[/variant] to pull and build for, e.g. linux/arm64
       --base IMAGE      image that provides /bin/sh for the article's container (default ${DEFAULT_BASE})
       --keep-image      keep the built image (it is removed by default)

@@ -41,8 +41,13 @@ export async function buildArticleImage(
   const [source, baseImage] = await step(progress, 'resolve', async () => [
     await ensureImage(docker, image, pullOptions),
     // The base runs on this engine, so it stays the engine's own platform whatever --platform picks for the
-    // image under study; the legacy builder copies a foreign-platform image's files as they are.
-    await ensureImage(docker, base, { ...pullOptions, platform: undefined }),
+    // image under study; the legacy builder copies a foreign-platform image's files as they are. `always` is
+    // about the image under study: a base that is there (perhaps only locally) is used as it is.
+    await ensureImage(docker, base, {
+      ...pullOptions,
+      pull: options.pull === 'always' ? 'missing' : options.pull,
+      platform: undefined,
+    }),
   ]);
   signal?.throwIfAborted();
   // Image IDs, not names: the build copies exactly the images inspected above, and never pulls.
