@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 
 // Trees read with names as bytes: hostile images hold names that are not UTF-8, and a string path would be
 // re-encoded and miss them. Paths are Buffers joined with '/', relative to the root, the root left out.
@@ -45,11 +47,7 @@ export async function readRawTree(root: string): Promise<RawTreeEntry[]> {
         nlink: stat.nlink,
         ino: stat.ino,
         rdev: stat.rdev,
-        ...(type === 'file' && {
-          sha256: createHash('sha256')
-            .update(await readFile(full))
-            .digest('hex'),
-        }),
+        ...(type === 'file' && { sha256: await fileSha256(full) }),
         ...(type === 'symlink' && { target: await readlink(full, { encoding: 'buffer' }) }),
       });
     }
@@ -80,6 +78,12 @@ export function describeTree(entries: readonly RawTreeEntry[]): Record<string, s
       entry.type === 'symlink' ? `symlink -> ${entry.target?.toString('utf8')}` : entry.type,
     ]),
   );
+}
+
+async function fileSha256(path: Buffer): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
 }
 
 function join(a: Buffer, b: Buffer): Buffer {
