@@ -154,6 +154,9 @@ describe(`${TEST_IMAGES.shell}, the alpine stand-in`, () => {
     const { stdout } = await execa('docker', [
       'run',
       '--rm',
+      // Other tests start and kill engines of their own; the default bridge may not survive them.
+      '--network',
+      'none',
       '--label',
       'dev.distroless-contents.test=test-images',
       TEST_IMAGES.shell,
