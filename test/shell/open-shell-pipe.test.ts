@@ -1,23 +1,17 @@
-import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
 import { CACHE_REPOSITORY } from '../../src/extract/cache.js';
-import { ROOT, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
 import { docker, leftovers, testLabel } from '../support/leftovers.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // What the article's tree of static-debian12:nonroot shows in /etc, and its /etc/passwd line for nonroot.
 const ARTICLE_ETC = ['debian_version', 'group', 'nsswitch.conf', 'os-release', 'passwd', 'services', 'ssl'];
 const NONROOT_LINE = 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin';
 
 /** `npm run shell -- IMAGE` with stdin a pipe (not a terminal), as a handle that can be written to and signalled. */
 function startShell(args: readonly string[], options: Options = {}) {
-  return execa(process.execPath, ['--import', 'tsx', MAIN, 'shell', ...args], {
-    cwd: ROOT,
-    reject: false,
-    ...options,
-  });
+  return runCli(['shell', ...args], { stdin: 'pipe', ...options });
 }
 
 describe('npm run shell with stdin piped', () => {

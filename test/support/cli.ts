@@ -11,6 +11,8 @@ export function runCli(args: readonly string[], options: Options = {}) {
   return execa(process.execPath, ['--import', TSX, MAIN, ...args], {
     cwd: ROOT,
     reject: false,
+    // execa would follow a signal the test sends with SIGKILL after 5 s; cleaning up may take longer.
+    forceKillAfterDelay: false,
     ...options,
     env: { NO_COLOR: '1', ...options.env },
   });
