@@ -51,7 +51,7 @@ export function progressReporter(options: ReporterOptions): ProgressListener {
       const rate = elapsed > 0 ? event.bytes / elapsed : 0;
       const parts = [
         `${event.step}: ${megabytes(event.bytes)}${event.totalBytes ? ` of ~${megabytes(event.totalBytes)}` : ''}`,
-        `${event.entries.toLocaleString('en-US')} entries`,
+        `${event.entries.toLocaleString('en-US')} ${event.step === 'pull' ? 'layers' : 'entries'}`,
         `${megabytes(rate)}/s`,
       ];
       if (event.totalBytes && rate > 0 && event.bytes < event.totalBytes) {

@@ -2,10 +2,11 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { DockerError } from '../errors.js';
 import type { ImageInfo } from '../manifest.js';
+import { type ProgressListener, step } from '../progress.js';
 import { type ImageReference, repositoryName } from '../reference.js';
 import { daemonMessage, statusCode } from './client.js';
 import { type ResolvedAuth, registryHost, resolveRegistryAuth } from './credentials.js';
-import { followStream } from './stream.js';
+import { followStream, type StreamEvent } from './stream.js';
 
 export type PullPolicy = 'missing' | 'always' | 'never';
 
@@ -14,6 +15,8 @@ export interface EnsureImageOptions {
   readonly platform?: string | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly log?: ((line: string) => void) | undefined;
+  /** Receives the pull's step and its bytes (summed over layers) while it downloads. */
+  readonly progress?: ProgressListener | undefined;
 }
 
 /** Makes sure the image is in the local engine according to the pull policy, and returns its inspect data. */
@@ -72,11 +75,34 @@ async function pullImage(docker: Docker, ref: ImageReference, options: EnsureIma
       ...query,
       ...(login && { authconfig: login.auth }),
     })) as Readable;
-    await followStream(stream, options.signal);
+    await step(
+      options.progress,
+      'pull',
+      () => followStream(stream, options.signal, pullProgress(options.progress)),
+      ref.raw,
+    );
   } catch (error) {
     options.signal?.throwIfAborted();
     throw pullError(error, ref, login);
   }
+}
+
+/** Sums the engine's per-layer download counters into one transfer event. */
+function pullProgress(progress: ProgressListener | undefined): ((event: StreamEvent) => void) | undefined {
+  if (!progress) return undefined;
+  const layers = new Map<string, { current: number; total: number }>();
+  return (event) => {
+    const detail = event.progressDetail;
+    if (!event.id || !detail?.total || event.status !== 'Downloading') return;
+    layers.set(event.id, { current: detail.current ?? 0, total: detail.total });
+    let bytes = 0;
+    let totalBytes = 0;
+    for (const layer of layers.values()) {
+      bytes += layer.current;
+      totalBytes += layer.total;
+    }
+    progress({ kind: 'transfer', step: 'pull', bytes, entries: layers.size, totalBytes });
+  };
 }
 
 // How engines and registries word a refused login (distribution's errcode, the engine's basic-auth handler).

@@ -5,6 +5,9 @@ import { pipeline } from 'node:stream/promises';
 export interface StreamEvent {
   readonly stream?: string;
   readonly status?: string;
+  /** A pull's layer, with its download counters. */
+  readonly id?: string;
+  readonly progressDetail?: { readonly current?: number; readonly total?: number };
   readonly error?: string;
   readonly errorDetail?: { readonly message?: string };
   readonly aux?: { readonly ID?: string };

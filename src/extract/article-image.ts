@@ -37,7 +37,7 @@ export async function buildArticleImage(
   options: ArticleImageOptions,
 ): Promise<ArticleImage> {
   const { signal, log, progress } = options;
-  const pullOptions = { pull: options.pull, platform: options.platform, signal, log };
+  const pullOptions = { pull: options.pull, platform: options.platform, signal, log, progress };
   const [source, baseImage] = await step(progress, 'resolve', async () => [
     await ensureImage(docker, image, pullOptions),
     // The base runs on this engine, so it stays the engine's own platform whatever --platform picks for the

@@ -130,6 +130,8 @@ describe('pulls from a registry behind basic auth with the docker login credenti
     });
     expect(result.stderr).toContain(`pulling ${staticRef} with the login from ${loggedIn}/config.json`);
     expect(result.exitCode, result.stderr).toBe(0);
+    // Without a terminal the pull is one of the plain progress steps, with its duration.
+    expect(result.stderr).toMatch(/^pulling: done in \d+\.\d s$/m);
     const manifest = JSON.parse(await readFile(`${output}.json`, 'utf8')) as Manifest;
     // The digest is the registry's: the image came over the wire, not from the local tag.
     expect(manifest.image.digest).toMatch(new RegExp(`^${remote('static')}@sha256:[0-9a-f]{64}$`));

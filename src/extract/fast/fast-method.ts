@@ -120,7 +120,7 @@ export async function dumpWithFastMethod(
 ): Promise<DumpedImage> {
   const { signal, log, progress } = options;
   const source = await step(progress, 'resolve', () =>
-    ensureImage(docker, image, { pull: options.pull, platform: options.platform, signal, log }),
+    ensureImage(docker, image, { pull: options.pull, platform: options.platform, signal, log, progress }),
   );
   const dumped = await step(
     progress,
