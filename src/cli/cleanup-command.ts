@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { removeLeftovers } from '../leftovers.js';
-import { type CommandContext, usageError } from './run-command.js';
+import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const CLEANUP_HELP = `Usage: npm run cleanup -- [DIR...] [options]
 
@@ -14,13 +13,7 @@ Options:
   -h, --help    show this help`;
 
 export async function cleanupCommand(argv: string[], _context: CommandContext): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw usageError(error, 'npm run cleanup -- --help');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'npm run cleanup -- --help');
   if (values.help) {
     process.stdout.write(`${CLEANUP_HELP}\n`);
     return 0;
@@ -45,16 +38,9 @@ export async function cleanupCommand(argv: string[], _context: CommandContext): 
   return 0;
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      kept: { type: 'boolean' },
-      json: { type: 'boolean' },
-      debug: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+const OPTIONS = {
+  kept: { type: 'boolean' },
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;

@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import { InterruptedError, UsageError } from '../errors.js';
 import { diffTargets } from '../inspect/diff-report.js';
 import { formatDiffText } from '../inspect/format-diff-text.js';
 import { withTarget } from '../inspect/load-target.js';
 import { DEFAULT_DEPTH } from '../inspect/report.js';
 import { countOption, imageTargetOptions } from '../inspect/target-options.js';
-import { type CommandContext, usageError } from './run-command.js';
+import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const DIFF_HELP = `Usage: npm run diff -- A B [options]
 
@@ -41,13 +40,7 @@ export async function diffCommand(argv: string[], context: CommandContext): Prom
 }
 
 async function compare(argv: string[], context: CommandContext): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw usageError(error, 'npm run diff -- --help');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'npm run diff -- --help');
   if (values.help) {
     process.stdout.write(`${DIFF_HELP}\n`);
     return 0;
@@ -72,23 +65,16 @@ async function compare(argv: string[], context: CommandContext): Promise<number>
   return diff.identical ? 0 : 1;
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      ignore: { type: 'string', multiple: true },
-      mtime: { type: 'boolean' },
-      hash: { type: 'boolean' },
-      depth: { type: 'string', short: 'd' },
-      json: { type: 'boolean' },
-      pull: { type: 'string' },
-      platform: { type: 'string' },
-      base: { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-      debug: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+const OPTIONS = {
+  ignore: { type: 'string', multiple: true },
+  mtime: { type: 'boolean' },
+  hash: { type: 'boolean' },
+  depth: { type: 'string', short: 'd' },
+  json: { type: 'boolean' },
+  pull: { type: 'string' },
+  platform: { type: 'string' },
+  base: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;

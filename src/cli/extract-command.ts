@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { type BatchOptions, extractImages } from '../batch/extract-batch.js';
 import { UsageError } from '../errors.js';
 import { extractImage } from '../extract/extract-image.js';
 import { DEFAULT_BASE, DEFAULT_OUTPUT, type ExtractOptions, type PullPolicy } from '../options.js';
 import { parseReference } from '../reference.js';
 import { progressReporter } from './progress-reporter.js';
-import { type CommandContext, usageError } from './run-command.js';
+import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const EXTRACT_HELP = `Usage: npm run extract -- IMAGE [options]
        npm run extract -- IMAGE... --output-dir DIR [--from-file LIST] [--jobs N] [options]
@@ -46,13 +45,7 @@ Exit codes: 0 done, 1 failed, 2 usage error, 130/143 interrupted by SIGINT/SIGTE
 export const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
 
 export async function extractCommand(argv: string[], context: CommandContext): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw usageError(error, 'npm run extract -- --help');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'npm run extract -- --help');
   if (values.help) {
     process.stdout.write(`${EXTRACT_HELP}\n`);
     return 0;
@@ -177,32 +170,25 @@ async function readImageList(file: string): Promise<string[]> {
     .filter(Boolean);
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      output: { type: 'string', short: 'o' },
-      manifest: { type: 'string' },
-      force: { type: 'boolean' },
-      pull: { type: 'string' },
-      platform: { type: 'string' },
-      base: { type: 'string' },
-      'keep-image': { type: 'boolean' },
-      method: { type: 'string' },
-      cache: { type: 'boolean' },
-      label: { type: 'string', multiple: true },
-      'output-dir': { type: 'string' },
-      'from-file': { type: 'string' },
-      jobs: { type: 'string' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-      debug: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  manifest: { type: 'string' },
+  force: { type: 'boolean' },
+  pull: { type: 'string' },
+  platform: { type: 'string' },
+  base: { type: 'string' },
+  'keep-image': { type: 'boolean' },
+  method: { type: 'string' },
+  cache: { type: 'boolean' },
+  label: { type: 'string', multiple: true },
+  'output-dir': { type: 'string' },
+  'from-file': { type: 'string' },
+  jobs: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 export function parseLabels(pairs: readonly string[]): Record<string, string> {
   const labels: Record<string, string> = {};

@@ -1,12 +1,11 @@
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { formatReportHtml } from '../inspect/format-html.js';
 import { formatReportText } from '../inspect/format-text.js';
 import { withTarget } from '../inspect/load-target.js';
 import { DEFAULT_DEPTH, DEFAULT_TOP, reportFor } from '../inspect/report.js';
 import { countOption, imageTargetOptions } from '../inspect/target-options.js';
-import { type CommandContext, usageError } from './run-command.js';
+import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const REPORT_HELP = `Usage: npm run report -- TARGET [options]
 
@@ -34,13 +33,7 @@ Options:
 Text goes to stdout unless --json or --html is given. Exit codes: 0 done, 1 failed, 2 usage error.`;
 
 export async function reportCommand(argv: string[], context: CommandContext): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw usageError(error, 'npm run report -- --help');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'npm run report -- --help');
   if (values.help) {
     process.stdout.write(`${REPORT_HELP}\n`);
     return 0;
@@ -71,25 +64,18 @@ export async function reportCommand(argv: string[], context: CommandContext): Pr
   return 0;
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      depth: { type: 'string', short: 'd' },
-      top: { type: 'string', short: 'n' },
-      tree: { type: 'boolean' },
-      owners: { type: 'boolean' },
-      json: { type: 'boolean' },
-      html: { type: 'string' },
-      manifest: { type: 'string' },
-      pull: { type: 'string' },
-      platform: { type: 'string' },
-      base: { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-      debug: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+const OPTIONS = {
+  depth: { type: 'string', short: 'd' },
+  top: { type: 'string', short: 'n' },
+  tree: { type: 'boolean' },
+  owners: { type: 'boolean' },
+  json: { type: 'boolean' },
+  html: { type: 'string' },
+  manifest: { type: 'string' },
+  pull: { type: 'string' },
+  platform: { type: 'string' },
+  base: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;

@@ -1,4 +1,7 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DistrolessContentsError, InterruptedError, UsageError } from '../errors.js';
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 export interface CommandContext {
   /** Aborted on SIGINT, SIGTERM or SIGHUP, with an InterruptedError as the reason. */
@@ -60,8 +63,16 @@ function formatError(error: unknown, debug: boolean): string {
   return details.join('\n');
 }
 
-/** Unknown flags, missing values and the like from node:util parseArgs, as a usage error. */
-export function usageError(error: unknown, help: string): UsageError | unknown {
+/** Parses a command's flags strictly; unknown flags, missing values and the like are usage errors (exit 2). */
+export function parseCommandLine<const O extends OptionsConfig>(argv: string[], options: O, help: string) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageError(error, help);
+  }
+}
+
+function usageError(error: unknown, help: string): UsageError | unknown {
   if (error instanceof DistrolessContentsError) return error;
   const code = (error as { code?: string }).code;
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { DEFAULT_BASE, type PullPolicy } from '../options.js';
 import { openShell } from '../shell/open-shell.js';
 import { CONTENTS_DIR } from '../template.js';
 import { PULL_POLICIES, parseLabels } from './extract-command.js';
-import { type CommandContext, usageError } from './run-command.js';
+import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const SHELL_HELP = `Usage: npm run shell -- IMAGE [options]
 
@@ -26,13 +25,7 @@ Options:
 Exit codes: the shell's own, 1 failed, 2 usage error, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP.`;
 
 export async function shellCommand(argv: string[], context: CommandContext): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw usageError(error, 'npm run shell -- --help');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'npm run shell -- --help');
   if (values.help) {
     process.stdout.write(`${SHELL_HELP}\n`);
     return 0;
@@ -57,20 +50,13 @@ export async function shellCommand(argv: string[], context: CommandContext): Pro
   });
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      pull: { type: 'string' },
-      platform: { type: 'string' },
-      base: { type: 'string' },
-      'keep-image': { type: 'boolean' },
-      label: { type: 'string', multiple: true },
-      quiet: { type: 'boolean', short: 'q' },
-      debug: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+const OPTIONS = {
+  pull: { type: 'string' },
+  platform: { type: 'string' },
+  base: { type: 'string' },
+  'keep-image': { type: 'boolean' },
+  label: { type: 'string', multiple: true },
+  quiet: { type: 'boolean', short: 'q' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
