@@ -71,9 +71,11 @@ async function pullImage(docker: Docker, ref: ImageReference, options: EnsureIma
   const login = await resolveRegistryAuth(ref.registry, { signal: options.signal });
   options.log?.(`pulling ${ref.raw}${login ? ` with the login from ${login.source}` : ''}`);
   try {
+    // The signal too: the engine answers only once it has reached the registry, which may hang.
     const stream = (await docker.createImage({
       ...query,
       ...(login && { authconfig: login.auth }),
+      ...(options.signal && { abortSignal: options.signal }),
     })) as Readable;
     await step(
       options.progress,
