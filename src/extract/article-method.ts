@@ -59,7 +59,8 @@ export async function dumpWithArticleMethod(
     } catch (error) {
       throw startError(error, options.base.raw);
     }
-    await created.wait();
+    // The signal too: a base whose shell does not exit at once would keep an interrupted run waiting.
+    await created.wait({ abortSignal: signal });
     return created;
   });
   signal?.throwIfAborted();
