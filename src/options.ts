@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { PullPolicy } from './docker/image.js';
+import { UsageError } from './errors.js';
 import type { ProgressListener } from './progress.js';
 
 export type { PullPolicy };
@@ -69,8 +70,15 @@ export type ResolvedExtractOptions = Required<
 export const DEFAULT_OUTPUT = './distroless-contents';
 export const DEFAULT_BASE = 'alpine:3.20.3';
 
-/** The one place defaults are decided. */
+const PLATFORM_PATTERN = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+
+/** The one place defaults are decided and options checked. */
 export function resolveExtractOptions(options: ExtractOptions = {}): ResolvedExtractOptions {
+  if (options.platform !== undefined && !PLATFORM_PATTERN.test(options.platform)) {
+    throw new UsageError(
+      `Invalid platform ${JSON.stringify(options.platform)}: expected os/arch[/variant], e.g. linux/amd64.`,
+    );
+  }
   return {
     output: options.output ?? DEFAULT_OUTPUT,
     force: options.force ?? false,

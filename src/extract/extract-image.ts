@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import { connectDocker, pingEngine } from '../docker/client.js';
 import { imageInfo } from '../docker/image.js';
 import { removeRunResources } from '../docker/run-resources.js';
-import { InterruptedError, UsageError } from '../errors.js';
+import { InterruptedError } from '../errors.js';
 import { RUN_LABEL, runLabels, TOOL_NAME } from '../labels.js';
 import { removeLeftovers } from '../leftovers.js';
 import { countEntries, type EntryCounts, type ImageInfo, type Manifest, sortEntries } from '../manifest.js';
@@ -30,8 +30,6 @@ export interface ExtractResult {
   readonly warnings: readonly string[];
 }
 
-export const PLATFORM_PATTERN = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
-
 /**
  * Dumps an image's whole filesystem to a folder with the article's method: build `FROM base` +
  * `COPY --from=IMAGE / /distroless-contents/`, run it, copy the folder out through the archive endpoint,
@@ -43,11 +41,6 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
   const opts = resolveExtractOptions(options);
   const ref = parseReference(image);
   const baseRef = parseReference(opts.base);
-  if (opts.platform !== undefined && !PLATFORM_PATTERN.test(opts.platform)) {
-    throw new UsageError(
-      `Invalid platform ${JSON.stringify(opts.platform)}: expected os/arch[/variant], e.g. linux/amd64.`,
-    );
-  }
   const { signal, log } = opts;
   signal?.throwIfAborted();
   const docker = opts.docker ?? connectDocker();

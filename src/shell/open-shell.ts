@@ -2,9 +2,9 @@ import type { Socket } from 'node:net';
 import { connectDocker, pingEngine } from '../docker/client.js';
 import { startError } from '../docker/container.js';
 import { removeRunResources } from '../docker/run-resources.js';
-import { InterruptedError, UsageError } from '../errors.js';
+import { InterruptedError } from '../errors.js';
 import { buildArticleImage } from '../extract/article-image.js';
-import { PLATFORM_PATTERN, reportCleanup } from '../extract/extract-image.js';
+import { reportCleanup } from '../extract/extract-image.js';
 import { runLabels } from '../labels.js';
 import { type ExtractOptions, resolveExtractOptions } from '../options.js';
 import { parseReference } from '../reference.js';
@@ -31,11 +31,6 @@ export async function openShell(image: string, options: ShellOptions = {}): Prom
   const opts = resolveExtractOptions(options);
   const ref = parseReference(image);
   const baseRef = parseReference(opts.base);
-  if (opts.platform !== undefined && !PLATFORM_PATTERN.test(opts.platform)) {
-    throw new UsageError(
-      `Invalid platform ${JSON.stringify(opts.platform)}: expected os/arch[/variant], e.g. linux/amd64.`,
-    );
-  }
   const { signal, log } = opts;
   signal?.throwIfAborted();
   const docker = opts.docker ?? connectDocker();
