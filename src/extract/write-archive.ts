@@ -2,9 +2,9 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
 import { OutputError } from '../errors.js';
 import type { ManifestEntry } from '../manifest.js';
+import { gnuTarFailure, isOutputFault, spawnGnuTarExtract } from './gnu-tar.js';
 import { entryReader } from './read-entries.js';
 
 export interface WriteArchiveOptions {
@@ -33,23 +33,11 @@ export async function writeArchive(
   dir: string,
   options: WriteArchiveOptions,
 ): Promise<WrittenArchive> {
-  const args = [
-    '-x',
-    '-p',
-    '--numeric-owner',
-    `--strip-components=${options.stripComponents}`,
-    '-C',
+  const child = spawnGnuTarExtract({
     dir,
-    '-f',
-    '-',
-  ];
-  if (isRoot) args.push('--same-owner', '--xattrs', '--xattrs-include=*');
-  const child = execa('tar', args, {
-    stdin: 'pipe',
-    stdout: 'ignore',
-    stderr: 'pipe',
-    reject: false,
-    ...(options.signal && { cancelSignal: options.signal }),
+    stripComponents: options.stripComponents,
+    xattrs: '*',
+    signal: options.signal,
   });
   const reader = entryReader(options.stripComponents);
   // One source, two consumers: pipe() holds the archive back until both have taken each chunk.
@@ -69,13 +57,12 @@ export async function writeArchive(
       outcome.status === 'rejected' && (outcome.reason as NodeJS.ErrnoException)?.code !== 'EPIPE',
   );
   const skipped = await skippedDevices(dir, reader.entries);
-  const problems = tarProblems(result.stderr, skipped.length);
-  // As non-root, tar exits 2 for the device nodes it may not create; that alone is a warning, not a failure.
-  const tarFailed = problems.length > 0 || (result.exitCode !== 0 && skipped.length === 0);
-  if (
-    streamFailure &&
-    !(tarFailed && /No space left|Wrote only|Permission denied|Read-only/.test(result.stderr))
-  ) {
+  const failure = gnuTarFailure(result, {
+    expectedMknodFailures: skipped.length,
+    dir,
+    writing: 'the archive',
+  });
+  if (streamFailure && !isOutputFault(failure)) {
     const reason =
       streamFailure.reason instanceof Error ? streamFailure.reason.message : String(streamFailure.reason);
     throw new OutputError(
@@ -86,8 +73,7 @@ export async function writeArchive(
       },
     );
   }
-  if (tarFailed)
-    throw tarError(problems[0] || result.stderr.trim() || `tar exited with code ${result.exitCode}`, dir);
+  if (failure) throw failure;
   const warnings: string[] = [];
   if (skipped.length > 0) {
     warnings.push(
@@ -129,38 +115,4 @@ async function skippedDevices(dir: string, entries: readonly ManifestEntry[]): P
     }
   }
   return missing;
-}
-
-/** GNU tar's complaints that matter: everything but the mknod refusals we expect as non-root. */
-function tarProblems(stderr: string, expectedMknodFailures: number): string[] {
-  let mknod = 0;
-  return stderr
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => {
-      if (!line || /^tar: Exiting with failure status due to previous errors/.test(line)) return false;
-      if (/: Cannot mknod: Operation not permitted$/.test(line) && mknod < expectedMknodFailures) {
-        mknod++;
-        return false;
-      }
-      return true;
-    });
-}
-
-function tarError(line: string, dir: string): OutputError {
-  const detail = line.replace(/^tar: /, '');
-  // GNU tar reports a write cut short by a full disk as "Wrote only N of M bytes".
-  if (/No space left on device|Wrote only \d+ of \d+ bytes/.test(line)) {
-    return new OutputError(
-      'DISK_FULL',
-      `No space left on device while writing ${dir} (${detail}); free space or choose another --output.`,
-    );
-  }
-  if (/Permission denied|Read-only file system/.test(line)) {
-    return new OutputError(
-      'OUTPUT_NOT_WRITABLE',
-      `Cannot write ${dir} (${detail}); choose an --output you can write.`,
-    );
-  }
-  return new OutputError('EXTRACT_FAILED', `Writing the archive failed: ${detail}`);
 }
