@@ -1,4 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { dataPadding, encodeMember } from './canonical-header.js';
+import { splitPath } from './member-path.js';
 import {
   BLOCK,
   decodeLongName,
@@ -10,6 +12,7 @@ import {
   readRawHeader,
   type TarHeader,
 } from './tar-header.js';
+import { UnsupportedLayerError } from './unsupported-layer-error.js';
 
 /** Receives a kept regular file's data, padding excluded. */
 export interface DataSink {
@@ -17,17 +20,21 @@ export interface DataSink {
   end(): void;
 }
 
-/** Decides, before GNU tar sees a member, whether it passes; a kept file may ask for its data. */
+/**
+ * Decides, before GNU tar sees a member, whether it passes; a kept file may ask for its data. The header it
+ * gets is the one GNU tar will get: name (and hardlink target) already canonical, frozen.
+ */
 export type MemberHandler = (header: TarHeader) => { readonly keep: boolean; readonly data?: DataSink };
 
-/** Extension records are small; a bigger one means a corrupt or hostile layer. */
+/** Extension records are small (Go refuses more than 1 MiB); a bigger one means a corrupt or hostile layer. */
 const MAX_EXTENSION = 1024 * 1024;
 
 type State =
   | { readonly at: 'header' }
+  /** A block of zeros was read: the next one must be zeros too (the end), or the stream end there. */
+  | { readonly at: 'zero' }
   | {
       readonly at: 'extension';
-      readonly block: Buffer;
       readonly kind: ExtensionKind;
       readonly size: number;
       remaining: number;
@@ -38,89 +45,87 @@ type State =
       dataLeft: number;
       padLeft: number;
       readonly keep: boolean;
+      readonly size: number;
       readonly sink?: DataSink;
     }
   | { readonly at: 'end' };
 
 /**
- * Passes a layer tar through byte for byte, member by member, minus the members the handler drops
- * (whiteouts, the root), ending with a clean end marker. Extension headers travel with their member. Only
- * one header and its extension records are held at a time: data flows through with backpressure.
+ * Reads a layer tar as the engine's reader (Go's archive/tar) splits it into members, and writes for GNU tar a
+ * new tar of the members the handler keeps: each with a header made from what the handler approved
+ * (canonical-header.ts), then its data, then an end marker. Not one byte of the layer's own framing reaches
+ * GNU tar, so it cannot read a member the handler never saw: several PAX headers, long-name records, cut
+ * name fields and data that looks like headers mean only what they mean to the engine. Global PAX headers,
+ * whose effect the engine does not share with GNU tar, are refused. One header and its extension records are
+ * held at a time: data flows through with backpressure.
  */
 export function createLayerFilter(handler: MemberHandler): Transform {
   let state: State = { at: 'header' };
   let partial: Buffer | undefined;
-  let pending: Buffer[] = [];
   let extensions: Extensions = {};
-  let globalPax: Record<string, string> = {};
 
-  const startData = (size: number, keep: boolean, sink: DataSink | undefined): void => {
-    state = { at: 'data', dataLeft: size, padLeft: padding(size), keep, ...(sink && { sink }) };
-    if (size === 0) endData();
+  const startData = (size: number, keep: boolean, sink: DataSink | undefined, out: Buffer[]): void => {
+    state = { at: 'data', dataLeft: size, padLeft: padding(size), keep, size, ...(sink && { sink }) };
+    if (size === 0) endData(out);
   };
 
-  const endData = (): void => {
-    if (state.at === 'data') state.sink?.end();
+  const endData = (out: Buffer[]): void => {
+    if (state.at !== 'data') return;
+    state.sink?.end();
+    if (state.keep) out.push(dataPadding(state.size));
     state = { at: 'header' };
   };
 
   const takeHeader = (block: Buffer, out: Buffer[]): void => {
-    const raw = readRawHeader(block);
-    if (raw.type === 'end') {
+    if (state.at === 'zero') {
+      if (readRawHeader(block).type !== 'zero') throw new Error('the layer tar has a lone block of zeros');
       state = { at: 'end' };
       return;
     }
+    const raw = readRawHeader(block);
+    if (raw.type === 'zero') {
+      state = { at: 'zero' };
+      return;
+    }
     if (raw.type === 'extension') {
+      if (raw.kind === 'pax-global') {
+        throw new UnsupportedLayerError(
+          'layer holds a PAX global header, which GNU tar would apply and the engine ignores',
+        );
+      }
       if (raw.size > MAX_EXTENSION)
         throw new Error(`a tar extension header of ${raw.size} bytes is too large`);
       state = {
         at: 'extension',
-        block: Buffer.from(block),
         kind: raw.kind,
         size: raw.size,
         remaining: raw.size + padding(raw.size),
         chunks: [],
       };
-      if (raw.size === 0) endExtension(out);
+      if (raw.size === 0) endExtension();
       return;
     }
-    const header = decodeMember(block, extensions, globalPax);
-    const before = pending;
-    pending = [];
+    const header = canonical(decodeMember(block, extensions));
     extensions = {};
-    // Directories carry no data whatever their size field says (GNU tar and tar-stream agree).
-    const size = header.kind === 'dir' ? 0 : header.size;
-    if (header.kind !== 'file' && size !== 0) {
-      throw new Error(
-        `layer member ${JSON.stringify(header.name)} of type ${header.kind} claims ${size} bytes of data`,
-      );
-    }
     const decision = handler(header);
-    if (decision.keep) out.push(...before, block);
-    startData(size, decision.keep, decision.keep ? decision.data : undefined);
+    if (decision.keep) out.push(...encodeMember(header));
+    startData(header.size, decision.keep, decision.keep ? decision.data : undefined, out);
   };
 
-  const endExtension = (out: Buffer[]): void => {
+  // Each kind's last record counts, the earlier ones are gone: Go's reader (GNU tar's too) keeps only those.
+  const endExtension = (): void => {
     if (state.at !== 'extension') return;
-    const { kind, block, chunks, size } = state;
-    const data = Buffer.concat(chunks).subarray(0, size);
-    if (kind === 'pax') extensions.pax = { ...extensions.pax, ...decodePax(data) };
-    else if (kind === 'gnu-long-name') extensions.longName = decodeLongName(data);
-    else if (kind === 'gnu-long-link') extensions.longLink = decodeLongName(data);
-    if (kind === 'pax-global') {
-      globalPax = { ...globalPax, ...decodePax(data) };
-      // Global records speak to GNU tar too, for every member after them.
-      out.push(block, ...chunks);
-    } else {
-      pending.push(block, ...chunks);
-    }
+    const data = Buffer.concat(state.chunks).subarray(0, state.size);
+    if (state.kind === 'pax') extensions.pax = decodePax(data);
+    else if (state.kind === 'gnu-long-name') extensions.longName = decodeLongName(data);
+    else if (state.kind === 'gnu-long-link') extensions.longLink = decodeLongName(data);
     state = { at: 'header' };
   };
 
   const consume = (chunk: Buffer, out: Buffer[]): void => {
     let offset = 0;
     while (offset < chunk.length && state.at !== 'end') {
-      if (state.at === 'header') {
+      if (state.at === 'header' || state.at === 'zero') {
         const need = BLOCK - (partial?.length ?? 0);
         if (chunk.length - offset < need) {
           const rest = chunk.subarray(offset);
@@ -140,18 +145,20 @@ export function createLayerFilter(handler: MemberHandler): Transform {
         state.chunks.push(Buffer.from(chunk.subarray(offset, offset + take)));
         offset += take;
         state.remaining -= take;
-        if (state.remaining === 0) endExtension(out);
+        if (state.remaining === 0) endExtension();
         continue;
       }
       const take = Math.min(state.dataLeft + state.padLeft, chunk.length - offset);
-      const piece = chunk.subarray(offset, offset + take);
-      offset += take;
-      if (state.keep) out.push(piece);
       const dataTaken = Math.min(take, state.dataLeft);
-      if (dataTaken > 0) state.sink?.update(piece.subarray(0, dataTaken));
+      if (dataTaken > 0) {
+        const data = chunk.subarray(offset, offset + dataTaken);
+        if (state.keep) out.push(data);
+        state.sink?.update(data);
+      }
+      offset += take;
       state.dataLeft -= dataTaken;
       state.padLeft -= take - dataTaken;
-      if (state.dataLeft === 0 && state.padLeft === 0) endData();
+      if (state.dataLeft === 0 && state.padLeft === 0) endData(out);
     }
   };
 
@@ -164,11 +171,13 @@ export function createLayerFilter(handler: MemberHandler): Transform {
         callback(error as Error);
         return;
       }
-      for (const piece of out) this.push(piece);
+      for (const piece of out) if (piece.length > 0) this.push(piece);
       callback();
     },
     flush(callback: TransformCallback) {
-      if (state.at !== 'end' && (state.at !== 'header' || partial !== undefined)) {
+      // Go ends a tar cleanly where a header would start, whole end marker or not.
+      const clean = state.at === 'end' || state.at === 'zero' || (state.at === 'header' && !partial);
+      if (!clean) {
         callback(new Error('the layer tar ends in the middle of a member'));
         return;
       }
@@ -176,4 +185,14 @@ export function createLayerFilter(handler: MemberHandler): Transform {
       callback();
     },
   });
+}
+
+/**
+ * The member as GNU tar is to write it: the name, and a hardlink's target, as the components the engine
+ * resolves below the layer's root (no leading `/`, no `.` or empty components; `..` refused).
+ */
+function canonical(header: TarHeader): TarHeader {
+  const name = splitPath(header.name).join('/');
+  const linkname = header.kind === 'hardlink' ? splitPath(header.linkname).join('/') : header.linkname;
+  return Object.freeze({ ...header, name, linkname, pax: Object.freeze({ ...header.pax }) });
 }

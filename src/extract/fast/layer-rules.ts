@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, lchownSync, lstatSync, mkdirSync, rmSync, unlinkSync, utimesSync } from 'node:fs';
+import { KEPT_XATTR } from './canonical-header.js';
 import type { DataSink } from './layer-filter.js';
 import {
   type DirMeta,
@@ -10,19 +11,14 @@ import {
   type TreeNode,
   touchedBy,
 } from './layer-tree.js';
-import { type TarHeader, utf8 } from './tar-header.js';
+import { splitPath } from './member-path.js';
+import { paxTime, type TarHeader, utf8 } from './tar-header.js';
+import { UnsupportedLayerError } from './unsupported-layer-error.js';
 
-/** The only extended attribute the engine's archives carry, so the only one an article dump can have. */
-const KEPT_XATTR = 'security.capability';
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 
 const isRoot = process.getuid?.() === 0;
-
-/** A layer's member that --method fast cannot reproduce the engine's result for. */
-export class UnsupportedLayerError extends Error {
-  override name = 'UnsupportedLayerError';
-}
 
 /**
  * Applies one layer's members the way the engine's overlay2 stack shows them: decides for each member before
@@ -126,7 +122,7 @@ export class LayerRules {
       else if (node.kind === 'dir') this.removeLower(node, parts);
     }
     for (const [dir, parts] of this.implied) {
-      dir.meta = { ...dir.meta, mode: 0o755, uid: 0, gid: 0, xattrs: {} };
+      dir.meta = { ...dir.meta, mode: 0o755, uid: 0, gid: 0, xattrs: undefined };
       dir.listed = this.layer;
       const path = this.path(parts);
       chmodSync(path, 0o755);
@@ -246,19 +242,8 @@ export class LayerRules {
   }
 }
 
-/** Splits a member name into components; refuses `..`, which no layer may hold. */
-export function splitPath(name: string): string[] {
-  const parts = name.split('/').filter((part) => part !== '' && part !== '.');
-  if (parts.includes('..')) {
-    throw new UnsupportedLayerError(
-      `layer member ${JSON.stringify(utf8(name))} climbs out of the image with ..`,
-    );
-  }
-  return parts;
-}
-
 function dirMeta(header: TarHeader): DirMeta {
-  const exact = header.pax.mtime !== undefined ? Number(header.pax.mtime) : header.mtime;
+  const exact = header.pax.mtime !== undefined ? paxTime(header.pax.mtime) : header.mtime;
   return {
     mode: header.mode,
     uid: header.uid,
@@ -288,7 +273,7 @@ function leafInode(header: TarHeader): Inode {
   }
 }
 
-function keptXattrs(header: TarHeader): Record<string, string> {
+function keptXattrs(header: TarHeader): Record<string, string> | undefined {
   const value = header.pax[`SCHILY.xattr.${KEPT_XATTR}`];
-  return value === undefined ? {} : { [KEPT_XATTR]: utf8(value) };
+  return value === undefined ? undefined : { [KEPT_XATTR]: utf8(value) };
 }

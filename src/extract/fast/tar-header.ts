@@ -1,4 +1,9 @@
-/** What a tar header block says, with PAX and GNU long-name records already applied. */
+import { UnsupportedLayerError } from './unsupported-layer-error.js';
+
+/**
+ * What a tar header block says, with the PAX and GNU long-name records before it applied, read as Go's
+ * archive/tar reads it: the engine loaded the layer with that reader, so its view is the image.
+ */
 export interface TarHeader {
   /** Member name as raw bytes in a latin1 string, so every byte survives (file names need not be UTF-8). */
   readonly name: string;
@@ -8,13 +13,13 @@ export interface TarHeader {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
-  /** Bytes of data that follow the header (before padding). */
+  /** Bytes of data that follow the header (before padding): 0 for every kind but files. */
   readonly size: number;
   /** Seconds since the epoch, computed as tar-stream does, so both methods agree. */
   readonly mtime: number;
   readonly devmajor: number;
   readonly devminor: number;
-  /** PAX records of the member (local over global), values as raw bytes in latin1 strings. */
+  /** The member's PAX records (of the last PAX header before it), values as raw bytes in latin1 strings. */
   readonly pax: Readonly<Record<string, string>>;
 }
 
@@ -27,7 +32,6 @@ export const BLOCK = 512;
 
 const MEMBER_KINDS: Readonly<Record<string, MemberKind>> = {
   '0': 'file',
-  '\0': 'file',
   '7': 'file',
   '1': 'hardlink',
   '2': 'symlink',
@@ -45,28 +49,29 @@ const EXTENSION_KINDS: Readonly<Record<string, ExtensionKind>> = {
 };
 
 export type RawHeader =
-  | { readonly type: 'end' }
+  | { readonly type: 'zero' }
   | { readonly type: 'extension'; readonly kind: ExtensionKind; readonly size: number }
-  | {
-      readonly type: 'member';
-      readonly typeflag: string;
-      readonly block: Buffer;
-      readonly size: number;
-    };
+  | { readonly type: 'member' };
 
-/** Reads one 512-byte header block: the end marker, an extension header, or a member header. */
+/** Reads one 512-byte header block: a block of zeros (half an end marker), an extension header, or a member. */
 export function readRawHeader(block: Buffer): RawHeader {
-  if (checksum(block) === 8 * 32) return { type: 'end' };
-  if (checksum(block) !== readNumber(block, 148, 8)) {
+  if (block.every((byte) => byte === 0)) return { type: 'zero' };
+  const [unsigned, signed] = checksums(block);
+  let stored: number | undefined;
+  try {
+    stored = readOctal(block, 148, 8);
+  } catch {}
+  if (stored !== unsigned && stored !== signed) {
     throw new Error('invalid tar header checksum (the layer is corrupt or compressed)');
   }
-  const typeflag = String.fromCharCode(block[156] ?? 0);
+  const extension = EXTENSION_KINDS[String.fromCharCode(block[156] ?? 0)];
+  if (!extension) return { type: 'member' };
   const size = readNumber(block, 124, 12);
-  const extension = EXTENSION_KINDS[typeflag];
-  if (extension) return { type: 'extension', kind: extension, size };
-  return { type: 'member', typeflag, block, size };
+  if (size < 0) throw new Error('a tar extension header claims a negative size');
+  return { type: 'extension', kind: extension, size };
 }
 
+/** The extension records in force for the next member: each kind's last one, as Go keeps them. */
 export interface Extensions {
   pax?: Record<string, string>;
   longName?: string;
@@ -74,52 +79,81 @@ export interface Extensions {
 }
 
 /** Decodes a member header block with the extension records that preceded it. */
-export function decodeMember(
-  block: Buffer,
-  extensions: Extensions,
-  globalPax: Readonly<Record<string, string>>,
-): TarHeader {
-  const typeflag = String.fromCharCode(block[156] ?? 0);
-  let kind = MEMBER_KINDS[typeflag];
-  if (kind === undefined) {
-    throw new Error(`tar member type ${JSON.stringify(typeflag)} is not supported by --method fast`);
-  }
+export function decodeMember(block: Buffer, extensions: Extensions): TarHeader {
+  const format = formatOf(block);
   let name = readString(block, 0, 100);
-  const magic = block.toString('latin1', 257, 263);
-  if (magic === 'ustar\0' && block[345] !== 0) name = `${readString(block, 345, 155)}/${name}`;
-  // Old tars mark a directory by a trailing slash only.
-  if (kind === 'file' && typeflag !== '7' && name.endsWith('/')) kind = 'dir';
-  const pax = { ...globalPax, ...extensions.pax };
-  const size = pax.size !== undefined ? Number.parseInt(pax.size, 10) : readNumber(block, 124, 12);
+  const prefix = prefixOf(block, format);
+  if (prefix) name = `${prefix}/${name}`;
+  // Empty values keep the header's own (Go's mergePAX); sparse files are not written as they are stored.
+  const pax: Record<string, string> = {};
+  for (const [key, value] of Object.entries(extensions.pax ?? {})) {
+    if (key.startsWith('GNU.sparse.')) {
+      throw new UnsupportedLayerError(`layer member ${JSON.stringify(utf8(name))} is a sparse file`);
+    }
+    if (value !== '') pax[key] = value;
+  }
+  // A GNU long name wins over a PAX path, in Go (GNU tar has it the other way round).
+  name = extensions.longName || pax.path || name;
+  const linkname = extensions.longLink || pax.linkpath || readString(block, 157, 100);
+  const typeflag = String.fromCharCode(block[156] ?? 0);
+  // Old tars mark a directory by a trailing slash of the whole name, and only with type NUL.
+  const kind = typeflag === '\0' ? (name.endsWith('/') ? 'dir' : 'file') : MEMBER_KINDS[typeflag];
+  if (kind === undefined) {
+    throw new UnsupportedLayerError(
+      `layer member ${JSON.stringify(utf8(name))} has tar type ${JSON.stringify(typeflag)}`,
+    );
+  }
+  if (name.includes('\0') || linkname.includes('\0')) throw new Error('a tar member name holds a NUL byte');
+  const paxNumber = (key: string) => (pax[key] === undefined ? undefined : decimal(pax[key], key));
+  // Every kind but files is header only: Go reads no data for it, whatever its size says.
+  const size = paxNumber('size') ?? readNumber(block, 124, 12);
+  if (kind === 'file' && !(size >= 0 && Number.isSafeInteger(size))) {
+    throw new Error(`layer member ${JSON.stringify(utf8(name))} claims ${size} bytes`);
+  }
+  const uid = paxNumber('uid') ?? readNumber(block, 108, 8);
+  const gid = paxNumber('gid') ?? readNumber(block, 116, 8);
+  if (uid < 0 || gid < 0) {
+    throw new UnsupportedLayerError(`layer member ${JSON.stringify(utf8(name))} has a negative owner`);
+  }
   const headerMtime = readNumber(block, 136, 12);
+  const mode = readNumber(block, 100, 8);
+  const devices = format === 'v7' ? [0, 0] : [readNumber(block, 329, 8), readNumber(block, 337, 8)];
   return {
-    name: pax.path ?? extensions.longName ?? name,
-    linkname: pax.linkpath ?? extensions.longLink ?? readString(block, 157, 100),
+    name,
+    linkname,
     kind,
-    mode: readNumber(block, 100, 8) & 0o7777,
-    uid: pax.uid !== undefined ? Number(utf8(pax.uid)) : readNumber(block, 108, 8),
-    gid: pax.gid !== undefined ? Number(utf8(pax.gid)) : readNumber(block, 116, 8),
-    size,
-    mtime: Math.floor(pax.mtime !== undefined ? (Number(utf8(pax.mtime)) * 1000) / 1000 : headerMtime),
-    devmajor: readNumber(block, 329, 8),
-    devminor: readNumber(block, 337, 8),
+    mode: mode & 0o7777,
+    uid,
+    gid,
+    size: kind === 'file' ? size : 0,
+    mtime: Math.floor(pax.mtime !== undefined ? (paxTime(pax.mtime) * 1000) / 1000 : headerMtime),
+    devmajor: devices[0] ?? 0,
+    devminor: devices[1] ?? 0,
     pax,
   };
 }
 
-/** PAX records (`LEN KEY=VALUE\n`), values kept as raw bytes in latin1 strings. */
+/** PAX records (`LEN KEY=VALUE\n`), values kept as raw bytes in latin1 strings; malformed ones refused as Go does. */
 export function decodePax(data: Buffer): Record<string, string> {
   const records: Record<string, string> = {};
   let offset = 0;
   while (offset < data.length) {
     const space = data.indexOf(0x20, offset);
-    if (space < 0) break;
-    const length = Number.parseInt(data.toString('latin1', offset, space), 10);
-    if (!(length > 0) || offset + length > data.length) break;
-    const record = data.subarray(space + 1, offset + length - 1);
-    const equals = record.indexOf(0x3d);
-    if (equals < 0) break;
-    records[record.toString('utf8', 0, equals)] = record.toString('latin1', equals + 1);
+    const lengthText = space < 0 ? '' : data.toString('latin1', offset, space);
+    const length = /^[+-]?\d+$/.test(lengthText) ? Number(lengthText) : Number.NaN;
+    if (!(length >= 5 && offset + length <= data.length && offset + length > space + 1)) {
+      throw new Error('a tar PAX header holds a malformed record');
+    }
+    const end = offset + length - 1;
+    const equals = data.indexOf(0x3d, space + 1);
+    if (data[end] !== 0x0a || equals < 0 || equals >= end || equals === space + 1) {
+      throw new Error('a tar PAX header holds a malformed record');
+    }
+    const key = data.toString('latin1', space + 1, equals);
+    const value = data.toString('latin1', equals + 1, end);
+    const named = ['path', 'linkpath', 'uname', 'gname'].includes(key);
+    if ((named ? value : key).includes('\0')) throw new Error('a tar PAX record holds a NUL byte');
+    records[key] = value;
     offset += length;
   }
   return records;
@@ -142,28 +176,97 @@ export function padding(size: number): number {
   return rest === 0 ? 0 : BLOCK - rest;
 }
 
+/** A PAX time (`SECONDS[.FRACTION]`) in seconds, refused where Go's parsePAXTime refuses it. */
+export function paxTime(value: string): number {
+  const match = /^([+-]?\d+)(?:\.(\d*))?$/.exec(value);
+  if (!match) throw new Error(`a tar PAX time ${JSON.stringify(value)} is malformed`);
+  const seconds = Number(match[1]);
+  const fraction = Number(`0.${(match[2] ?? '').slice(0, 9) || '0'}`);
+  return match[1]?.startsWith('-') ? seconds - fraction : seconds + fraction;
+}
+
+type Format = 'v7' | 'ustar' | 'star' | 'gnu';
+
+function formatOf(block: Buffer): Format {
+  const magic = block.toString('latin1', 257, 263);
+  if (magic === 'ustar\0') return block.toString('latin1', 508, 512) === 'tar\0' ? 'star' : 'ustar';
+  if (magic === 'ustar ' && block.toString('latin1', 263, 265) === ' \0') return 'gnu';
+  return 'v7';
+}
+
+/** The name's prefix field, where the format has one. */
+function prefixOf(block: Buffer, format: Format): string {
+  if (format === 'ustar') return readString(block, 345, 155);
+  if (format === 'star') return readString(block, 345, 131);
+  if (format !== 'gnu') return '';
+  // Go before 1.8 wrote a prefix into GNU headers, over their atime and ctime; Go still reads one there
+  // when those fields do not parse as numbers.
+  const parses = (offset: number) => {
+    if (block[offset] === 0) return true;
+    try {
+      readNumber(block, offset, 12);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (parses(345) && parses(357)) return '';
+  const prefix = readString(block, 345, 155);
+  return [...prefix].every((char) => char.charCodeAt(0) < 0x80) ? prefix : '';
+}
+
 function readString(block: Buffer, offset: number, length: number): string {
   const end = block.indexOf(0, offset);
   return block.toString('latin1', offset, end < 0 || end > offset + length ? offset + length : end);
 }
 
-/** Octal (space or NUL padded) or base-256 numbers, as GNU tar and tar-stream read them. */
+/** A number field as Go reads it: base-256 when its first bit is set, else octal between NULs and spaces. */
 function readNumber(block: Buffer, offset: number, length: number): number {
   const field = block.subarray(offset, offset + length);
-  if ((field[0] ?? 0) & 0x80) {
-    let value = 0;
-    const negative = field[0] === 0xff;
-    for (let i = 1; i < field.length; i++)
-      value = value * 256 + (negative ? 0xff - (field[i] ?? 0) : (field[i] ?? 0));
-    return negative ? -value : value;
+  if (((field[0] ?? 0) & 0x80) === 0) return readOctal(block, offset, length);
+  const negative = ((field[0] ?? 0) & 0x40) !== 0;
+  let value = 0n;
+  for (const [i, byte] of field.entries()) {
+    let digit = negative ? byte ^ 0xff : byte;
+    if (i === 0) digit &= 0x7f;
+    value = (value << 8n) | BigInt(digit);
   }
-  const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
-  return text === '' ? 0 : Number.parseInt(text, 8);
+  if (value >= 1n << 63n) throw new Error('a tar header number overflows');
+  const number = negative ? -Number(value) - 1 : Number(value);
+  if (!Number.isSafeInteger(number)) throw new Error('a tar header number is too large');
+  return number;
 }
 
-function checksum(block: Buffer): number {
-  let sum = 8 * 32;
-  for (let i = 0; i < 148; i++) sum += block[i] ?? 0;
-  for (let i = 156; i < BLOCK; i++) sum += block[i] ?? 0;
-  return sum;
+function readOctal(block: Buffer, offset: number, length: number): number {
+  // Go trims NULs and spaces at both ends, then reads up to the first NUL left.
+  let start = offset;
+  let end = offset + length;
+  const isPad = (byte: number | undefined) => byte === 0 || byte === 0x20;
+  while (start < end && isPad(block[start])) start++;
+  while (end > start && isPad(block[end - 1])) end--;
+  if (start === end) return 0;
+  const digits = readString(block, start, end - start);
+  if (!/^[0-7]+$/.test(digits)) throw new Error('a tar header holds a malformed number');
+  const number = Number.parseInt(digits, 8);
+  if (!Number.isSafeInteger(number)) throw new Error('a tar header number is too large');
+  return number;
+}
+
+function decimal(value: string, key: string): number {
+  if (!/^[+-]?\d+$/.test(value)) throw new Error(`a tar PAX ${key} ${JSON.stringify(value)} is malformed`);
+  const number = Number(value);
+  if (!Number.isSafeInteger(number)) throw new Error(`a tar PAX ${key} ${value} is too large`);
+  return number;
+}
+
+/** The header's checksums, its own field counted as spaces: unsigned, and signed as some old tars wrote it. */
+function checksums(block: Buffer): [number, number] {
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : (block[i] ?? 0);
+    unsigned += byte;
+    signed += byte >= 0x80 ? byte - 0x100 : byte;
+  }
+  return [unsigned, signed];
 }
