@@ -24,6 +24,7 @@ let work: string;
 let sentinel: string;
 const label = testLabel();
 const TRAPS_TAG = `distroless-contents-test/fast-traps:${label.value}`;
+const BUILT_TAG = `distroless-contents-test/fast-built:${label.value}`;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'dc-fast-'));
@@ -31,6 +32,7 @@ beforeAll(async () => {
   await mkdir(sentinel);
   await writeFile(join(sentinel, 'secret'), 'host file\n');
   await loadTrapsImage(join(work, 'traps'), TRAPS_TAG, sentinel);
+  await buildBuiltImage(BUILT_TAG);
 });
 
 afterAll(async () => {
@@ -82,6 +84,7 @@ describe.each([
   ['base-nossl:nonroot', TEST_IMAGES.baseNosslNonroot],
   ['edge', TEST_IMAGES.edge],
   ['traps', TRAPS_TAG],
+  ['built by the engine', BUILT_TAG],
 ])('--method fast on %s gives what the article method gives', (name, image) => {
   let article: Dump;
   let fast: Dump;
@@ -339,6 +342,27 @@ async function ociLayout(
   return layerTar(
     entries.map(([name, data]) => ({ name, type: 'file', mode: 0o644, mtime: MTIME, content: data })),
   );
+}
+
+/**
+ * Layers the engine itself wrote, with the legacy builder: a deletion becomes a `.wh.` file, a directory
+ * removed and made again becomes opaque, a chmod or chown copies the file up, a hardlink loses its peer.
+ */
+async function buildBuiltImage(tag: string): Promise<void> {
+  const dockerfile = [
+    `FROM ${TEST_IMAGES.shell}`,
+    'RUN mkdir -p /data/keep /data/gone /data/opaque && echo a > /data/keep/a && echo b > /data/gone/b' +
+      ' && echo c > /data/opaque/c && ln /data/keep/a /data/keep/a-link && ln -s /data/keep/a /data/sym' +
+      ' && echo x > /data/keep/x && ln /data/keep/x /data/keep/x-link',
+    'RUN rm -rf /data/gone /data/keep/a /data/opaque && mkdir /data/opaque && echo new > /data/opaque/new' +
+      ' && chmod 4750 /data/opaque/new && chown 65532:50 /data/opaque/new && chmod 600 /data/keep/x && rm /bin/cal',
+    `LABEL ${label.arg}`,
+  ].join('\n');
+  // No bridge network on these engines: the build's RUN steps need none.
+  await execa('docker', ['build', '--quiet', '--network', 'none', '--tag', tag, '-'], {
+    input: dockerfile,
+    env: { DOCKER_BUILDKIT: '0' },
+  });
 }
 
 function sha256(text: string): string {

@@ -73,7 +73,11 @@ export class LayerTree {
     return this.dir(parts.slice(0, -1))?.children.get(parts[parts.length - 1] as string);
   }
 
-  /** Manifest entries of every name but the root, hardlink groups canonical, sorted by the caller. */
+  /**
+   * Manifest entries of every name but the root, hardlink groups canonical, sorted by the caller. Consumes
+   * the tree: each directory is emptied once walked, so the tree and the entries are never both whole in
+   * memory (100,000 entries are some tens of MiB each).
+   */
   entries(): ManifestEntry[] {
     const entries: ManifestEntry[] = [];
     const primaries = new Map<Inode, string>();
@@ -84,6 +88,7 @@ export class LayerTree {
           const { mode, uid, gid, mtime, xattrs } = node.meta;
           entries.push(entryOf({ path, type: 'dir', mode, uid, gid, size: 0, mtime, xattrs }));
           walk(node, `${path}/`);
+          node.children.clear();
           continue;
         }
         const { inode } = node;
@@ -102,6 +107,7 @@ export class LayerTree {
       }
     };
     walk(this.root, '');
+    this.root.children.clear();
     return canonicaliseHardlinks(entries);
   }
 }
