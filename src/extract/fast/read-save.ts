@@ -19,9 +19,19 @@ export interface ReadSaveOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-const LEGACY_MEMBER = /^([0-9a-f]{64})\/(json|layer\.tar)$/;
-const BLOB_MEMBER = /^blobs\/sha256\/([0-9a-f]{64})$/;
+const LEGACY_LAYER = /^([0-9a-f]{64})\/layer\.tar$/;
+const LEGACY_JSON = /^([0-9a-f]{64})\/json$/;
+/** Members named by their digest: OCI blobs, and the layers Podman's docker-archive keeps at its top. */
+const DIGEST_NAMED = /^(?:blobs\/sha256\/([0-9a-f]{64})|([0-9a-f]{64})\.tar)$/;
 const MAX_JSON = 16 * 1024 * 1024;
+/** Links to links are followed this far; a save has no reason to chain them at all. */
+const MAX_LINK_HOPS = 8;
+
+/** A layer applied so far: the member that held its bytes, and its v1 ID when its parent chain chose it. */
+interface Applied {
+  readonly member: string;
+  readonly legacyId?: string;
+}
 
 /**
  * Reads a `docker save` stream and hands its layers to `apply` in order, lowest first, streaming each layer
@@ -30,138 +40,182 @@ const MAX_JSON = 16 * 1024 * 1024;
  * Engine 20.10 writes the legacy layout in lexical order: `<id>/json` (which names the parent) comes before
  * `<id>/layer.tar`, so a layer whose parent is applied can stream. Engines 25+ write an OCI layout whose
  * manifests come last; a blob streams when its digest is the next diff ID (an uncompressed layer), the rest
- * spill (compressed blobs from the containerd store: gzip, or zstd where Node has it).
+ * spill (compressed blobs from the containerd store: gzip, or zstd where Node has it). Podman (containers/
+ * image) writes each layer once at the top as `<digest>.tar`, first, and `<id>/layer.tar` as a symlink to
+ * it. A layer member that is a link (symlink or hardlink, before or after its target) stands for the member
+ * it names; manifest.json, which comes last, has the final word on the order.
  */
 export async function readSave(archive: Readable, options: ReadSaveOptions): Promise<void> {
   const { diffIds, spillDir, signal } = options;
-  // A layer listed twice is saved once (or as a symlink to the first): keep every layer on disk then.
+  // A layer listed twice is saved once (or as a link to the first): keep every layer on disk then.
   const spillAll = new Set(diffIds).size !== diffIds.length;
-  const applied: string[] = [];
+  const applied: Applied[] = [];
   const parents = new Map<string, string | null>();
+  /** Layer members whose bytes wait on disk, by member name. */
   const spilled = new Map<string, string>();
-  const aliases = new Map<string, string>();
+  /** Link members, by name: the member each names. */
+  const links = new Map<string, string>();
   const documents = new Map<string, unknown>();
   let spillReady = false;
 
-  const apply = async (key: string, layer: Readable) => {
-    await options.apply(layer, applied.length);
-    applied.push(key);
+  const resolve = (name: string): string => {
+    let target = name;
+    for (let hops = 0; links.has(target); hops++) {
+      if (hops === MAX_LINK_HOPS) throw new Error(`docker save member ${name} links in a loop`);
+      target = links.get(target) as string;
+    }
+    return target;
   };
-  const spill = async (key: string, body: Readable) => {
+  const apply = async (layer: Readable, next: Applied) => {
+    await options.apply(layer, applied.length);
+    applied.push(next);
+  };
+  const spill = async (name: string, body: Readable) => {
     if (!spillReady) await mkdir(spillDir, { recursive: true });
     spillReady = true;
-    const file = join(spillDir, key);
+    // Named by count, never by the member: the file name is ours.
+    const file = join(spillDir, `layer-${spilled.size}`);
     await pipeline(body, createWriteStream(file), ...(signal ? [{ signal }] : []));
-    spilled.set(key, file);
+    spilled.set(name, file);
   };
-  // Legacy keys are v1 layer IDs; OCI keys are blob hex digests.
-  const isNext = (key: string, kind: 'legacy' | 'blob') => {
-    if (kind === 'blob') return `sha256:${key}` === diffIds[applied.length];
-    const parent = parents.get(key);
-    if (parent === undefined) return false;
-    return applied.length === 0 ? parent === null : parent === applied[applied.length - 1];
+  // Two ways to know the next layer, each sure of its answer: a member named by the next diff ID holds it
+  // (uncompressed, its digest is the diff ID), and so does the layer whose v1 parent is the last one applied
+  // by its parent chain. A layer applied by digest has no v1 ID, so the chains never build on a guess.
+  const isNext = (name: string, legacyId: string | undefined): boolean => {
+    const next = applied.length;
+    if (next >= diffIds.length) return false;
+    if (`sha256:${digestOf(name)}` === diffIds[next]) return true;
+    if (legacyId === undefined || !parents.has(legacyId)) return false;
+    const parent = parents.get(legacyId);
+    return next === 0 ? parent === null : parent != null && parent === applied[next - 1]?.legacyId;
   };
-  const drainLegacy = async () => {
+  // Applies the spilled layers whose turn has come, as long as there are any.
+  const drain = async () => {
     for (let progressed = true; progressed; ) {
       progressed = false;
-      for (const key of new Set([...spilled.keys(), ...aliases.keys()])) {
-        if (applied.includes(key) || !isNext(key, 'legacy')) continue;
-        const file = spilled.get(aliases.get(key) ?? key);
-        if (!file) continue;
-        await apply(key, await openLayer(file));
+      const named = [
+        ...spilled.keys(),
+        ...links.keys(),
+        ...[...parents.keys()].map((id) => `${id}/layer.tar`),
+      ];
+      for (const name of named) {
+        const legacyId = LEGACY_LAYER.exec(name)?.[1];
+        const file = spilled.get(resolve(name));
+        if (!file || !isNext(name, legacyId)) continue;
+        await apply(await openLayer(file), { member: resolve(name), ...(legacyId && { legacyId }) });
         progressed = true;
+        break;
       }
     }
   };
-  const drainBlobs = async () => {
-    for (let hex = nextHex(); hex && spilled.has(hex); hex = nextHex()) {
-      await apply(hex, await openLayer(spilled.get(hex) as string));
-    }
-  };
-  const nextHex = () => diffIds[applied.length]?.replace(/^sha256:/, '');
 
   await pipeline(
     archive,
     tar.extract() as unknown as Duplex,
     async (members: AsyncIterable<Entry>) => {
       for await (const member of members) {
-        const name = posix.normalize(member.header.name).replace(/^\.\/|\/$/g, '');
-        const legacy = LEGACY_MEMBER.exec(name);
-        const blob = BLOB_MEMBER.exec(name);
-        if (legacy?.[2] === 'json' && member.header.type === 'file') {
+        const { type } = member.header;
+        const name = memberName(member.header.name);
+        const legacyJson = LEGACY_JSON.exec(name);
+        const isLayer = LEGACY_LAYER.test(name) || DIGEST_NAMED.test(name);
+        if (isLayer && (spilled.has(name) || links.has(name) || applied.some((a) => a.member === name))) {
+          throw new Error(`docker save holds ${name} twice`);
+        }
+        if (legacyJson && type === 'file') {
           const config = (await readJson(member, name)) as { parent?: string };
-          parents.set(legacy[1] as string, config.parent ?? null);
-        } else if (legacy && member.header.type === 'symlink') {
-          // Engine 20.10 saves a layer that repeats an earlier one as a symlink to it.
-          const target = posix.normalize(posix.join(posix.dirname(name), member.header.linkname ?? ''));
-          const targetId = LEGACY_MEMBER.exec(target)?.[1];
-          if (!targetId) throw new Error(`docker save member ${name} links to ${target}, which is no layer`);
-          aliases.set(legacy[1] as string, targetId);
+          parents.set(legacyJson[1] as string, config.parent ?? null);
+        } else if (isLayer && (type === 'symlink' || type === 'link')) {
+          // A symlink names a member relative to its own folder, a hardlink from the top of the archive.
+          const linkname = member.header.linkname ?? '';
+          const target = memberName(
+            type === 'symlink' ? posix.join(posix.dirname(name), linkname) : linkname,
+          );
+          if (!LEGACY_LAYER.test(target) && !DIGEST_NAMED.test(target)) {
+            throw new Error(`docker save member ${name} links to ${target}, which is no layer`);
+          }
+          links.set(name, target);
           member.resume();
-          await drainLegacy();
-        } else if (legacy && member.header.type === 'file') {
-          const id = legacy[1] as string;
-          if (!spillAll && isNext(id, 'legacy')) await apply(id, member);
-          else await spill(id, member);
-          await drainLegacy();
-        } else if (blob && member.header.type === 'file') {
-          const hex = blob[1] as string;
-          if (!spillAll && isNext(hex, 'blob')) await apply(hex, member);
-          else await spill(hex, member);
-          await drainBlobs();
-        } else if ((name === 'manifest.json' || name === 'index.json') && member.header.type === 'file') {
+        } else if (isLayer && type === 'file') {
+          const legacyId = LEGACY_LAYER.exec(name)?.[1];
+          if (!spillAll && isNext(name, legacyId)) {
+            await apply(member, { member: name, ...(legacyId && { legacyId }) });
+          } else await spill(name, member);
+        } else if ((name === 'manifest.json' || name === 'index.json') && type === 'file') {
           documents.set(name, await readJson(member, name));
         } else {
           member.resume();
         }
+        await drain();
       }
     },
     ...(signal ? [{ signal }] : []),
   );
 
-  const order = await layerOrder(documents, spilled);
+  const order = (await layerOrder(documents, (name) => spilled.get(resolve(name)))).map(resolve);
   if (order.length !== diffIds.length) {
     throw new Error(`docker save lists ${order.length} layers but the image has ${diffIds.length}`);
   }
-  for (const [index, key] of order.entries()) {
+  for (const [index, name] of order.entries()) {
     if (index < applied.length) {
-      if (applied[index] !== key)
+      if (applied[index]?.member !== name)
         throw new Error(`docker save's layer order does not match the layers' parents`);
       continue;
     }
-    const file = spilled.get(aliases.get(key) ?? key);
-    if (!file) throw new Error(`docker save lists layer ${key} but does not contain it`);
-    await apply(key, await openLayer(file));
+    const file = spilled.get(name);
+    if (!file) {
+      const link = [...links].find(([, target]) => resolve(target) === name);
+      if (link) throw new Error(`docker save member ${link[0]} links to ${link[1]}, which is no layer`);
+      throw new Error(`docker save lists layer ${name} but does not contain it`);
+    }
+    await apply(await openLayer(file), { member: name });
   }
 }
 
-/** Layer keys lowest first: from manifest.json (every engine writes one), else from the OCI index. */
-async function layerOrder(documents: Map<string, unknown>, spilled: Map<string, string>): Promise<string[]> {
+/** A member's name as the save's manifests write it: no `./`, no trailing slash. */
+function memberName(name: string): string {
+  return posix.normalize(name).replace(/^\.\/|\/$/g, '');
+}
+
+function digestOf(name: string): string | undefined {
+  const match = DIGEST_NAMED.exec(name);
+  return match?.[1] ?? match?.[2];
+}
+
+/**
+ * Layer member names lowest first: from manifest.json (every engine writes one), else from the OCI index,
+ * whose manifests are read from the spilled blobs (`spilledFile`).
+ */
+async function layerOrder(
+  documents: Map<string, unknown>,
+  spilledFile: (name: string) => string | undefined,
+): Promise<string[]> {
   const manifest = documents.get('manifest.json') as { Layers?: string[] }[] | undefined;
   if (manifest) {
     if (manifest.length !== 1 || !manifest[0]?.Layers) {
       throw new Error(`docker save wrote ${manifest.length} images; expected exactly one`);
     }
     return manifest[0].Layers.map((layer) => {
-      const name = posix.normalize(layer);
-      const key = LEGACY_MEMBER.exec(name)?.[1] ?? BLOB_MEMBER.exec(name)?.[1];
-      if (!key) throw new Error(`docker save's manifest names an unknown layer ${layer}`);
-      return key;
+      const name = memberName(layer);
+      if (!LEGACY_LAYER.test(name) && !DIGEST_NAMED.test(name)) {
+        throw new Error(`docker save's manifest names an unknown layer ${layer}`);
+      }
+      return name;
     });
   }
   type OciDocument = {
     manifests?: { digest: string; platform?: { os?: string } }[];
     layers?: { digest: string }[];
   };
+  const blobName = (digest: string) => `blobs/sha256/${digest.replace(/^sha256:/, '')}`;
   let document = documents.get('index.json') as OciDocument | undefined;
   for (let depth = 0; document?.manifests && depth < 4; depth++) {
     // The containerd image store adds attestation manifests for the platform unknown/unknown.
     const chosen = document.manifests.find((m) => m.platform?.os !== 'unknown');
-    const file = chosen && spilled.get(chosen.digest.replace(/^sha256:/, ''));
+    const file = chosen && spilledFile(blobName(chosen.digest));
     document = file ? ((await readJsonFile(file)) as OciDocument) : undefined;
   }
   if (!document?.layers) throw new Error('docker save wrote neither manifest.json nor a usable index.json');
-  return document.layers.map((layer) => layer.digest.replace(/^sha256:/, ''));
+  return document.layers.map((layer) => blobName(layer.digest));
 }
 
 /** A spilled layer, decompressed when its first bytes say gzip or zstd. */
