@@ -335,6 +335,7 @@ async function describeMachine() {
     tar: (await execa('tar', ['--version'])).stdout.split('\n')[0],
     cli: (await execa('docker', ['version', '--format', '{{.Client.Version}}'])).stdout.trim(),
     filesystem: (await execa('df', ['--output=fstype', root])).stdout.split('\n')[1]?.trim(),
+    commit: `${(await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: root })).stdout.trim()}${(await execa('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root })).stdout.trim() ? ' with uncommitted changes' : ''}`,
     loadStart: os
       .loadavg()
       .map((l) => l.toFixed(2))
