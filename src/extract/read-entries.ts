@@ -25,6 +25,9 @@ export function entryReader(stripComponents: number): { sink: Writable; entries:
   const entries: ManifestEntry[] = [];
   const extract = tar.extract();
   extract.on('entry', (header, body, next) => {
+    // An archive cut mid-entry (the engine died) destroys the entry with the error the pipeline already
+    // reports; left unheard, that second 'error' crashes the process before anything is cleaned up.
+    body.on('error', () => {});
     const type = TYPES[header.type ?? 'file'];
     const path = normalise(header.name, stripComponents);
     if (type === undefined || path === '') {
