@@ -84,6 +84,32 @@ export async function pingEngine(docker: Docker, signal?: AbortSignal): Promise<
   }
 }
 
+/** Errors of a connection to the engine that broke or can no longer be made. */
+const CONNECTION_LOST = /ECONNRESET|ECONNREFUSED|EPIPE|ENOENT|socket hang up/;
+
+/**
+ * When `error` comes from a connection to the engine that broke, and the engine no longer answers, the one
+ * line that says so (the low-level words alone, "read ECONNRESET", say neither what broke nor what to do).
+ */
+export async function engineLost(docker: Docker, error: unknown): Promise<DockerError | undefined> {
+  let lowLevel = false;
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (CONNECTION_LOST.test(describeError(cause))) lowLevel = true;
+  }
+  if (!lowLevel) return undefined;
+  const answers = await docker.ping().then(
+    () => true,
+    () => false,
+  );
+  if (answers) return undefined;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new DockerError(
+    'ENGINE_UNREACHABLE',
+    `The Docker engine at ${endpoints.get(docker) ?? engineEndpoint()} stopped answering during the run (${reason}); check it (docker info), then retry.`,
+    { cause: error },
+  );
+}
+
 /** The daemon's own words for a failed request: the JSON body's message, not dockerode's generic status text. */
 export function daemonMessage(error: unknown): string {
   if (typeof error === 'object' && error !== null) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type Docker from 'dockerode';
-import { connectDocker, pingEngine } from '../docker/client.js';
+import { connectDocker, engineLost, pingEngine } from '../docker/client.js';
 import { imageInfo } from '../docker/image.js';
 import { removeRunResources } from '../docker/run-resources.js';
 import { InterruptedError } from '../errors.js';
@@ -89,7 +89,7 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
     };
   } catch (error) {
     if (signal?.aborted) throw interrupted(signal.reason, error);
-    throw error;
+    throw (await engineLost(docker, error)) ?? error;
   } finally {
     const errors: unknown[] = [];
     await output.discard().catch((error: unknown) => errors.push(error));
