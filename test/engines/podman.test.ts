@@ -129,6 +129,26 @@ describe('podman system service', () => {
       expect(podmanImage).toEqual(dockerImage);
     });
 
+    it("gives the same dump with --method fast, from Podman's own docker save (layers linked from <id>/layer.tar)", async () => {
+      const fastOutput = join(work, `podman-fast-${name.replace(/\W/g, '-')}`);
+      const result = await runCli(
+        ['extract', image, '--method', 'fast', '--pull', 'never', '--quiet'].concat([
+          '-o',
+          fastOutput,
+          '--manifest',
+          `${fastOutput}.json`,
+          '--label',
+          label.arg,
+        ]),
+        { env: { DOCKER_HOST: service.host, DOCKER_CONTEXT: '' } },
+      );
+      expect(result.exitCode, String(result.stderr)).toBe(0);
+      const onDisk = await readDumpTree(fastOutput);
+      expect(compareTrees(await readImageTree(docker, image), onDisk, { owners: true })).toEqual([]);
+      const fastManifest = JSON.parse(await readFile(`${fastOutput}.json`, 'utf8')) as Manifest;
+      expect(comparable(fastManifest.entries)).toEqual(comparable(manifest.entries));
+    });
+
     it('leaves no container or image behind in podman', async () => {
       const filters = JSON.stringify({ label: [label.arg] });
       expect(await podman.listContainers({ all: true, filters })).toEqual([]);
