@@ -48,6 +48,12 @@ export function parseReference(raw: string): ImageReference {
     registry = undefined;
   }
   const name = registry === undefined ? path : `${registry}/${path}`;
+  if (digestPart !== undefined && !verifiableDigest(digestPart)) {
+    throw new UsageError(
+      `Invalid digest in image reference ${quote(raw)}: expected sha256: and 64 lowercase hex digits (or sha384: 96, sha512: 128).`,
+      { code: 'INVALID_REFERENCE' },
+    );
+  }
   if (name.length > NAME_TOTAL_LENGTH_MAX) {
     throw new UsageError(
       `Image name "${name.slice(0, 40)}…" is longer than ${NAME_TOTAL_LENGTH_MAX} characters.`,
@@ -70,9 +76,26 @@ export function repositoryName(ref: ImageReference): string {
   return ref.registry === undefined ? ref.path : `${ref.registry}/${ref.path}`;
 }
 
+/** Hex digits of the digest algorithms the engine can verify (go-digest); it refuses any other digest. */
+const DIGEST_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+
+function verifiableDigest(digest: string): boolean {
+  const [algorithm = '', encoded = ''] = digest.split(':');
+  const length = DIGEST_LENGTHS[algorithm];
+  return length !== undefined && encoded.length === length && /^[a-f0-9]+$/.test(encoded);
+}
+
+/** The input as a JSON string with non-ASCII escaped too: U+2028 and the like would break the line. */
+function quote(raw: string): string {
+  return JSON.stringify(raw).replace(
+    /[\u007f-\uffff]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function invalid(raw: string): UsageError {
   return new UsageError(
-    `Invalid image reference ${JSON.stringify(raw)}: expected [registry[:port]/]name[:tag][@digest] with a lowercase name, e.g. gcr.io/distroless/static-debian12:nonroot.`,
+    `Invalid image reference ${quote(raw)}: expected [registry[:port]/]name[:tag][@digest] with a lowercase name, e.g. gcr.io/distroless/static-debian12:nonroot.`,
     { code: 'INVALID_REFERENCE' },
   );
 }
