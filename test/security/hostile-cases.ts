@@ -301,4 +301,54 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     ],
     expected: () => ({ escape: 'dir', 'escape/pwned': 'file' }),
   },
+  {
+    name: 'long-name-and-pax-path-disagree',
+    attempt:
+      'a GNU long name and a PAX path name one member differently: Go takes the long name, GNU tar the PAX path (through a symlink to a host folder)',
+    layers: (canary) => [
+      [symlink('escape', canary)],
+      [{ ...file('safe'), paxHeaders: [{ path: 'escape/pwned' }], gnuLongName: 'safe' }],
+    ],
+    expected: (canary) => ({ escape: `symlink -> ${canary}`, safe: 'file' }),
+  },
+  {
+    name: 'pax-global-header',
+    attempt:
+      'a PAX global header naming a path: GNU tar gives that name to every later member (through a symlink to a host folder), Go ignores it',
+    layers: (canary) => [
+      [symlink('escape', canary)],
+      [{ ...file('x'), paxGlobal: { path: 'escape/pwned' } }],
+    ],
+    expected: (canary) => ({ escape: `symlink -> ${canary}`, x: 'file' }),
+    refusedBy: { fast: FAST_REFUSES },
+  },
+  {
+    name: 'trailing-slash-typeflags',
+    attempt:
+      "a type NUL member named with a trailing / (a directory to Go and old tars) and a type '0' one (a file to Go, a directory with no data to GNU tar)",
+    layers: () => [[{ name: 'olddir/', type: 'dir', typeflag: '\0' }, file('notadir/', 'a file to Go\n')]],
+    expected: () => ({ olddir: 'dir', notadir: 'file' }),
+    verify: (tree) => expectFile(tree, 'notadir', 'a file to Go\n'),
+  },
+  {
+    name: 'timestamps-out-of-range',
+    attempt:
+      'members dated in 2100 and before 1970, which GNU tar warns about (the engine sets the latter to 1970)',
+    layers: () => [
+      [
+        file('future', 'late\n', { mtime: 4102444800 }),
+        { ...file('before-1970'), paxHeaders: [{ mtime: '-86400' }] },
+      ],
+    ],
+    expected: () => ({ future: 'file', 'before-1970': 'file' }),
+    verify: (tree) => {
+      // The engine applies a layer's time before 1970 as the epoch (moby's system.Chtimes).
+      const times = ['future', 'before-1970'].map((path) => entryAt(tree, path)?.mtimeMs);
+      if (times[0] !== 4102444800000 || times[1] !== 0) {
+        throw new Error(
+          `future and before-1970 should have mtimes 4102444800000 and 0 ms; they have ${times.join(', ')}`,
+        );
+      }
+    },
+  },
 ];

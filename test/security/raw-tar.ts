@@ -29,6 +29,12 @@ export interface RawEntry {
    * one: tar readers disagree on what several headers in a row mean.
    */
   readonly paxHeaders?: readonly Readonly<Record<string, string | Buffer>>[];
+  /** A PAX global header written before the member (and its PAX headers): GNU tar applies it to every later member, Go to none. */
+  readonly paxGlobal?: Readonly<Record<string, string | Buffer>>;
+  /** A GNU long-name record written after the PAX headers, just before the member. */
+  readonly gnuLongName?: string | Buffer;
+  /** The typeflag byte when it must differ from `type`'s (NUL, which old tars wrote for files and directories). */
+  readonly typeflag?: string;
 }
 
 const BLOCK = 512;
@@ -73,15 +79,20 @@ export function* memberBlocks(entry: RawEntry): Generator<Buffer> {
   if (name.length > 100 || !isAscii(name) || entry.headerName) automatic.path = name;
   if (linkname.length > 100 || !isAscii(linkname)) automatic.linkpath = linkname;
   const paxHeaders = entry.paxHeaders ?? (Object.keys(automatic).length > 0 ? [automatic] : []);
-  for (const records of paxHeaders) {
-    const body = Buffer.concat(Object.entries(records).map(([key, value]) => paxRecord(key, bytes(value))));
-    yield header({ name: Buffer.from('PaxHeader'), typeflag: 'x', size: body.length, entry });
+  const extensions: [string, string, Buffer][] = [];
+  if (entry.paxGlobal) extensions.push(['pax_global_header', 'g', paxRecords(entry.paxGlobal)]);
+  for (const records of paxHeaders) extensions.push(['PaxHeader', 'x', paxRecords(records)]);
+  if (entry.gnuLongName !== undefined) {
+    extensions.push(['././@LongLink', 'L', Buffer.concat([bytes(entry.gnuLongName), Buffer.alloc(1)])]);
+  }
+  for (const [extensionName, typeflag, body] of extensions) {
+    yield header({ name: Buffer.from(extensionName), typeflag, size: body.length, entry });
     yield* padded(body);
   }
   yield header({
     name: entry.headerName ?? name.subarray(0, 100),
     linkname: linkname.subarray(0, 100),
-    typeflag: TYPEFLAGS[entry.type],
+    typeflag: entry.typeflag ?? TYPEFLAGS[entry.type],
     size: entry.size ?? content.length,
     entry,
   });
@@ -120,6 +131,10 @@ function* padded(data: Buffer): Generator<Buffer> {
   yield data;
   const rest = data.length % BLOCK;
   if (rest !== 0) yield Buffer.alloc(BLOCK - rest);
+}
+
+function paxRecords(records: Readonly<Record<string, string | Buffer>>): Buffer {
+  return Buffer.concat(Object.entries(records).map(([key, value]) => paxRecord(key, bytes(value))));
 }
 
 /** `LEN key=value\n`, where LEN counts its own digits. */

@@ -9,6 +9,7 @@ import {
   type ExtensionKind,
   type Extensions,
   padding,
+  paxTime,
   readRawHeader,
   type TarHeader,
 } from './tar-header.js';
@@ -187,12 +188,21 @@ export function createLayerFilter(handler: MemberHandler): Transform {
   });
 }
 
+/** Go's latest time, where the engine stops trusting a layer's times (moby's system.Chtimes). */
+const ENGINE_MAX_SECONDS = 2 ** 63 / 1e9;
+
 /**
- * The member as GNU tar is to write it: the name, and a hardlink's target, as the components the engine
- * resolves below the layer's root (no leading `/`, no `.` or empty components; `..` refused).
+ * The member as GNU tar is to write it, and as the engine applied it: the name, and a hardlink's target, as
+ * the components the engine resolves below the layer's root (no leading `/`, no `.` or empty components; `..`
+ * refused); a time before 1970 or past 2262 set to the epoch, as the engine sets it on all but symlinks.
  */
 function canonical(header: TarHeader): TarHeader {
   const name = splitPath(header.name).join('/');
   const linkname = header.kind === 'hardlink' ? splitPath(header.linkname).join('/') : header.linkname;
+  const { mtime: paxMtime, ...pax } = header.pax;
+  const exact = paxMtime === undefined ? header.mtime : paxTime(paxMtime);
+  if (header.kind !== 'symlink' && (exact < 0 || exact > ENGINE_MAX_SECONDS)) {
+    return Object.freeze({ ...header, name, linkname, mtime: 0, pax: Object.freeze(pax) });
+  }
   return Object.freeze({ ...header, name, linkname, pax: Object.freeze({ ...header.pax }) });
 }
