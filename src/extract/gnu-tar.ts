@@ -22,7 +22,9 @@ export interface GnuTarExtractOptions {
  * directory's mode and owner where an upper layer (or the archive) sets its own.
  */
 export function spawnGnuTarExtract(options: GnuTarExtractOptions) {
-  const args = ['-x', '-p', '--numeric-owner', '--warning=no-timestamp'];
+  // Directories get their modes and times once every member is written: a layer may list a folder's child
+  // after other members, and as non-root GNU tar would seal a read-only folder (0555) before it came.
+  const args = ['-x', '-p', '--numeric-owner', '--warning=no-timestamp', '--delay-directory-restore'];
   if (options.stripComponents) args.push(`--strip-components=${options.stripComponents}`);
   args.push('-C', options.dir, '-f', '-');
   if (isRoot) args.push('--same-owner', '--xattrs', `--xattrs-include=${options.xattrs}`);

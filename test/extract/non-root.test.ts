@@ -1,8 +1,11 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDockerArchive } from '../../docker/docker-archive.mjs';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
 import { removeTree } from '../../src/extract/output-folder.js';
 import type { Manifest } from '../../src/manifest.js';
@@ -125,3 +128,74 @@ describe('an output the user cannot write', () => {
     expect(await readdir(locked)).toEqual([]);
   });
 });
+
+describe("a layer that lists a read-only folder, another member, then the folder's child", () => {
+  const label = testLabel();
+  const tag = `distroless-contents-test/late-child:${label.value}`;
+
+  beforeAll(async () => {
+    const layer = join(work, 'late-child-layer.tar');
+    const data = await layerTar([
+      { name: 'ro/', type: 'directory', mode: 0o555 },
+      { name: 'other', content: 'beside\n' },
+      { name: 'ro/child', content: 'inside\n' },
+    ]);
+    await writeFile(layer, data);
+    const archive = join(work, 'late-child.tar');
+    await writeDockerArchive({
+      file: archive,
+      tag,
+      layers: [{ file: layer, diffId: `sha256:${createHash('sha256').update(data).digest('hex')}` }],
+      config: {
+        architecture: (await execa('docker', ['version', '--format', '{{.Server.Arch}}'])).stdout.trim(),
+        os: 'linux',
+        config: { Labels: label.labels },
+      },
+    });
+    await execa('docker', ['load', '--quiet', '--input', archive]);
+  });
+  afterAll(async () => {
+    for (const image of await docker.listImages({ filters: JSON.stringify({ label: [label.arg] }) })) {
+      await docker.getImage(image.Id).remove({ force: true });
+    }
+  });
+
+  it.each(['article', 'fast'])('%s: fills the folder before sealing it', async (method) => {
+    const output = join(work, `late-child-${method}`);
+    const result = await runCli(
+      ['extract', tag, '--method', method, '--base', TEST_IMAGES.shell, '--pull', 'never'].concat([
+        '-o',
+        output,
+        '--label',
+        label.arg,
+      ]),
+      { uid, gid: dockerGid, env: { HOME: work, NO_COLOR: '1' } },
+    );
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    const expected = await readImageTree(docker, tag);
+    expect(compareTrees(expected, await readDumpTree(output), { owners: false })).toEqual([]);
+    expect((await stat(join(output, 'ro'))).mode & 0o7777).toBe(0o555);
+  });
+});
+
+/** A layer tar with its members in the order given (tar-stream writes what it is told). */
+async function layerTar(
+  entries: readonly (Partial<tar.Header> & { name: string; content?: string })[],
+): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = (async () => {
+    for await (const chunk of pack) chunks.push(chunk as Buffer);
+  })();
+  for (const { content, ...header } of entries) {
+    await new Promise<void>((resolve, reject) => {
+      const callback = (error?: Error | null) => (error ? reject(error) : resolve());
+      const full = { mode: 0o644, mtime: new Date(1700000000 * 1000), ...header };
+      if (content === undefined) pack.entry(full, callback);
+      else pack.entry(full, Buffer.from(content), callback);
+    });
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
