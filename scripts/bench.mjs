@@ -1,5 +1,5 @@
 #!/usr/bin/env zx
-// npm run bench [-- --rounds 5 --scale-rounds 2 --keep --quick --smoke | --render .bench/results.json]
+// npm run bench [-- --rounds 5 --scale-rounds 2 --keep --quick --smoke | --render FILE [--also FILE...]]
 // --keep leaves the bench images for the next run; --smoke uses tiny images to check the script itself.
 // Builds its own images (no registry), then times the tool against the docker CLI doing the same job,
 // interleaved round by round, and writes BENCHMARKS.md. The machine is shared: read ratios, not seconds.
@@ -41,7 +41,10 @@ const COUNTS = (smoke ? [200, 1000, 2000] : [1000, 10_000, 100_000]).map((files)
 );
 
 if (argv.render) {
-  const report = renderReport(JSON.parse(await readFile(argv.render, 'utf8')));
+  const others = await Promise.all(
+    [argv.also ?? []].flat().map(async (file) => JSON.parse(await readFile(file, 'utf8'))),
+  );
+  const report = renderReport(JSON.parse(await readFile(argv.render, 'utf8')), others);
   await writeFile(join(root, 'BENCHMARKS.md'), report);
   console.log(report);
   process.exit(0);

@@ -11,8 +11,11 @@ function target(ratio, limit) {
     : `**missed** by ${(((ratio - limit) / limit) * 100).toFixed(0)}% (${x(ratio)} > ${limit})`;
 }
 
-/** BENCHMARKS.md from one run of scripts/bench.mjs. */
-export function renderReport({ machine, rounds, scaleRounds, mainShape, main, ratios, scaling, fits }) {
+/** BENCHMARKS.md from one run of scripts/bench.mjs, with the ratios of `others` (earlier runs) beside it. */
+export function renderReport(
+  { machine, rounds, scaleRounds, mainShape, main, ratios, scaling, fits },
+  others = [],
+) {
   const gig = scaling.sizes.find((p) => p.name === 'size-1gb');
   const peak = gig ? Math.max(gig.rssMiB.toolFast, gig.rssMiB.toolArticle) : Number.NaN;
   const lines = [
@@ -96,6 +99,26 @@ export function renderReport({ machine, rounds, scaleRounds, mainShape, main, ra
     '',
     ...notes({ main, ratios, scaling, fits, peak }),
     '',
+    ...(others.length > 0
+      ? [
+          '## Other runs of the same bench',
+          '',
+          'The load average says how busy the shared machine was; ratios move with it.',
+          '',
+          '| Date | Load (1 min) at start | Code | Article | Cached | Fast / export | Fast / cp | Fast, 1 GB / export | Peak RSS, 1 GB |',
+          '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+          ...others.map((run) => {
+            const gig = run.scaling.sizes.find((p) => p.name === 'size-1gb');
+            const gigRatio = gig ? x(median(gig.toolFast) / median(gig.cliExport)) : '-';
+            const gigRss = gig
+              ? `${Math.max(gig.rssMiB.toolFast, gig.rssMiB.toolArticle).toFixed(0)} MiB`
+              : '-';
+            const r = run.ratios;
+            return `| ${run.machine.date} | ${run.machine.loadStart.split(' ')[0]} | ${run.machine.commit ?? 'not recorded'} | ${x(r.article)} | ${x(r.cached)} | ${x(r.fastVsExport)} | ${x(r.fastVsCp)} | ${gigRatio} | ${gigRss} |`;
+          }),
+          '',
+        ]
+      : []),
     '## Raw samples (seconds, main image)',
     '',
     '| Run | Samples |',
