@@ -64,7 +64,11 @@ function formatError(error: unknown, debug: boolean): string {
 }
 
 /** Parses a command's flags strictly; unknown flags, missing values and the like are usage errors (exit 2). */
-export function parseCommandLine<const O extends OptionsConfig>(argv: string[], options: O, help: string) {
+export function parseCommandLine<const O extends OptionsConfig>(
+  argv: string[],
+  options: O,
+  help: string,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
