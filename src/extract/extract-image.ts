@@ -89,7 +89,8 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
     };
   } catch (error) {
     if (signal?.aborted) throw interrupted(signal.reason, error);
-    throw (await engineLost(docker, error)) ?? error;
+    // Only once the engine has answered can it have stopped answering "during the run".
+    throw (touchedDocker && (await engineLost(docker, error))) || error;
   } finally {
     const errors: unknown[] = [];
     await output.discard().catch((error: unknown) => errors.push(error));
