@@ -4,8 +4,9 @@
 import { buildTestImages } from '../docker/build-test-images.mjs';
 import { ensureEngine } from '../scripts/lib/engine.mjs';
 import { ensureCommands } from '../scripts/lib/system-packages.mjs';
+import { hostBridgeExists } from './support/engine-bridge.js';
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
   await ensureCommands({
     tmux: 'tmux',
     chromium: 'chromium',
@@ -17,4 +18,13 @@ export default async function setup(): Promise<void> {
   });
   await ensureEngine();
   await buildTestImages();
+  // Engines the tests start must never take the main engine's bridge with them (builds with RUN need it).
+  const bridgeAtStart = await hostBridgeExists();
+  return async () => {
+    if (bridgeAtStart && !(await hostBridgeExists())) {
+      throw new Error(
+        "the main engine's docker0 bridge disappeared during the run: a test-owned engine took it",
+      );
+    }
+  };
 }

@@ -8,6 +8,7 @@ import { connectDocker, pingEngine } from '../../src/docker/client.js';
 import { extractImage } from '../../src/index.js';
 import type { Manifest } from '../../src/manifest.js';
 import { runCli } from '../support/cli.js';
+import { hostBridgeExists } from '../support/engine-bridge.js';
 import { freeLoopbackPort } from '../support/free-port.js';
 import { compareTrees, type DiskEntry, readDumpTree } from '../support/image-tree.js';
 import { docker, testLabel } from '../support/leftovers.js';
@@ -107,6 +108,10 @@ function tlsEndpoint(): string {
 }
 
 describe('an engine on tcp://127.0.0.1 with mutual TLS', () => {
+  it("leaves the main engine's docker0 bridge in place", async () => {
+    expect(await hostBridgeExists()).toBe(true);
+  });
+
   it('is not the main engine: the image under study exists on the TLS engine only', async () => {
     await expect(docker.getImage(TLS_ONLY).inspect()).rejects.toMatchObject({ statusCode: 404 });
   });

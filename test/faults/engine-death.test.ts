@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
 import { ensureBigImage } from '../support/big-image.js';
 import { runCli } from '../support/cli.js';
+import { hostBridgeExists } from '../support/engine-bridge.js';
 import { stagingLeftovers } from '../support/leftovers.js';
 import { type OwnEngine, startOwnEngine } from './own-engine.js';
 
@@ -34,6 +35,10 @@ describe.each(['article', 'fast'] as const)('the engine killed during the %s met
 
   afterAll(async () => {
     await engine?.remove();
+  });
+
+  it("leaves the main engine's docker0 bridge in place", async () => {
+    expect(await hostBridgeExists()).toBe(true);
   });
 
   it('gives one clear error line, exit 1, and writes no output and no staging folder', async () => {

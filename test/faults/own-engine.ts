@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { createEngineBridge } from '../support/engine-bridge.js';
 import { waitFor } from '../support/free-port.js';
 
 /**
@@ -26,6 +27,7 @@ export async function startOwnEngine(): Promise<OwnEngine> {
   const host = `unix://${join(dir, 'docker.sock')}`;
   const log = join(dir, 'dockerd.log');
   await mkdir(join(dir, 'data'));
+  const bridge = await createEngineBridge();
   const daemon: ResultPromise = execa(
     'dockerd',
     [
@@ -37,8 +39,8 @@ export async function startOwnEngine(): Promise<OwnEngine> {
       join(dir, 'dockerd.pid'),
       '-H',
       host,
-      // No networking of its own: nothing that could touch the main engine's bridge or iptables rules.
-      '--bridge=none',
+      // A bridge of its own (--bridge=none would delete the main engine's docker0), no iptables rules.
+      `--bridge=${bridge.name}`,
       '--iptables=false',
       '--ip-forward=false',
       '--ip-masq=false',
@@ -84,6 +86,7 @@ export async function startOwnEngine(): Promise<OwnEngine> {
       await daemon;
       await unmountBelow(dir);
       await rm(dir, { recursive: true, force: true });
+      await bridge.remove();
     },
   };
   try {

@@ -21,7 +21,7 @@ export async function ensureSlowShellImage(): Promise<string> {
     await execa('docker', [
       'build',
       '-q',
-      // The engines here have no usable default bridge.
+      // Needs no network: a build must not depend on the main engine's bridge.
       '--network',
       'none',
       '--label',

@@ -20,6 +20,9 @@ export async function ensureBigImage(): Promise<string> {
     await execa('docker', [
       'build',
       '-q',
+      // Needs no network: a build must not depend on the main engine's bridge.
+      '--network',
+      'none',
       '--label',
       'dev.distroless-contents.test=fixture',
       '-t',

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { createEngineBridge, type EngineBridge } from './engine-bridge.js';
 import { freeLoopbackPort, waitFor } from './free-port.js';
 import { makeTestCertificates } from './test-certificates.js';
 
@@ -23,13 +24,16 @@ export async function startTlsEngine(): Promise<TlsEngine> {
   const logFile = join(dir, 'dockerd.log');
   const pidFile = join(dir, 'dockerd.pid');
   let daemon: ResultPromise | undefined;
+  let bridge: EngineBridge | undefined;
   const stop = async () => {
     daemon?.kill('SIGTERM');
     await daemon?.catch(() => {});
     // dockerd unmounts its overlays on a clean stop; what it leaves is plain files.
     await rm(dir, { recursive: true, force: true });
+    await bridge?.remove();
   };
   try {
+    bridge = await createEngineBridge();
     const certs = await makeTestCertificates(join(dir, 'certs'));
     await mkdir(join(dir, 'data'));
     await writeFile(join(dir, 'daemon.json'), '{}\n');
@@ -55,9 +59,9 @@ export async function startTlsEngine(): Promise<TlsEngine> {
         join(certs.server, 'cert.pem'),
         '--tlskey',
         join(certs.server, 'key.pem'),
-        // No networking of its own: no bridge, no iptables rules that could touch the main engine's.
+        // A bridge of its own (--bridge=none would delete the main engine's docker0), no iptables rules.
         '--bridge',
-        'none',
+        bridge.name,
         '--iptables=false',
         '--ip-forward=false',
         '--ip-masq=false',
