@@ -66,4 +66,22 @@ describe('parseReference', () => {
       expect((error as UsageError).message).not.toContain('\n');
     }
   });
+
+  it.each([
+    ['alpine ', 'character 7 is a space, which no reference may hold'],
+    ['alpine\tx', 'character 7 is whitespace ("\\t"), which no reference may hold'],
+    ['Alpine', "character 1 is uppercase 'A'; repository names are lowercase"],
+    ['gcr.io/Distroless/x', "character 8 is uppercase 'D'; repository names are lowercase"],
+    ['alpine:', "nothing follows the ':' at character 7"],
+    ['alpine:-tag', "character 8 starts the tag with '-'"],
+    ['a//b', 'the name has an empty part at character 3'],
+    ['a..b', "characters 2-3 are '..'"],
+    ['alpine@sha256:abc', 'the sha256 digest has 3 hex digits, not 64'],
+    [`app@sha256:${'a'.repeat(63)}`, 'the sha256 digest has 63 hex digits, not 64'],
+    [`app@sha256:${'A'.repeat(64)}`, "character 12 is 'A'; a digest is lowercase hex"],
+    ['app@md5:abc', "the digest after '@' (character 4) must be sha256:"],
+    ['a\u202eb', "character 2 is '\\u202e', which no reference may hold"],
+  ])('points at what is wrong in %j', (raw, where) => {
+    expect(() => parseReference(raw)).toThrow(where);
+  });
 });

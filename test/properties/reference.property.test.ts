@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { parseReference } from '../../src/reference.js';
+import { parseReference, whereInvalid } from '../../src/reference.js';
 import { docker } from '../support/leftovers.js';
 import { FOREIGN, foreignReference, REFERENCE_ALPHABET, validReference } from './reference-arbitrary.js';
 
@@ -68,6 +68,26 @@ describe('parseReference, for any input', () => {
       { numRuns: 1000 },
     );
     expect(FOREIGN.length).toBeGreaterThan(10);
+  });
+
+  it('names where a refused reference leaves the grammar, for every near miss', () => {
+    const nearMiss = fc.oneof(
+      foreignReference,
+      validReference.map((ref) => ref.raw.toUpperCase()),
+      validReference.map((ref) => `${ref.raw}:`),
+      validReference.map((ref) => `${ref.raw} `),
+      validReference.map((ref) => ref.raw.replace(/[.]/, '..')),
+      validReference.map((ref) => ref.raw.replace('/', '//')),
+      validReference.map((ref) => `${ref.raw.split('@')[0]}@sha256:${'a'.repeat(40)}`),
+    );
+    fc.assert(
+      fc.property(nearMiss, (raw) => {
+        const error = refusal(raw);
+        if (error === undefined || error.message.includes('longer than 255')) return;
+        expect(whereInvalid(raw), JSON.stringify(raw)).toBeDefined();
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
