@@ -13,7 +13,7 @@ export function engineEndpoint(env: NodeJS.ProcessEnv = process.env): string {
   }
 }
 
-const endpoints = new WeakMap<Docker, string>();
+const endpoints = new WeakMap<Docker, EngineEndpoint>();
 
 /** A client for the engine the docker CLI would use; see {@link resolveEndpoint}. */
 export function connectDocker(env: NodeJS.ProcessEnv = process.env): Docker {
@@ -29,7 +29,7 @@ export function connectDocker(env: NodeJS.ProcessEnv = process.env): Docker {
       { cause: error },
     );
   }
-  endpoints.set(docker, describeEndpoint(endpoint));
+  endpoints.set(docker, endpoint);
   return docker;
 }
 
@@ -76,12 +76,28 @@ export async function pingEngine(docker: Docker, signal?: AbortSignal): Promise<
     await docker.ping();
   } catch (error) {
     signal?.throwIfAborted();
+    const where = describeKnown(docker);
+    const fromHost = endpoints.get(docker)?.from === 'DOCKER_HOST';
+    const status = statusCode(error);
+    if (status !== undefined && status < 500) {
+      // An engine answers its ping with 200 (or a 5xx when broken): this is a wrong port or another service.
+      throw new DockerError(
+        'ENGINE_UNREACHABLE',
+        `What answers at ${where} is not a Docker engine (HTTP ${status} to GET /_ping); point ${fromHost ? 'DOCKER_HOST' : 'DOCKER_HOST or the docker context'} at an engine.`,
+        { cause: error },
+      );
+    }
     throw new DockerError(
       'ENGINE_UNREACHABLE',
-      `No Docker engine answers at ${endpoints.get(docker) ?? engineEndpoint()} (${describeError(error)}); start one (for example: sudo dockerd, or npm run engine) or set DOCKER_HOST.`,
+      `No Docker engine answers at ${where} (${describeError(error)}); start one (for example: sudo dockerd, or npm run engine)${fromHost ? ' there, or fix DOCKER_HOST' : ' or set DOCKER_HOST'}.`,
       { cause: error },
     );
   }
+}
+
+function describeKnown(docker: Docker): string {
+  const endpoint = endpoints.get(docker);
+  return endpoint ? describeEndpoint(endpoint) : engineEndpoint();
 }
 
 /** Errors of a connection to the engine that broke or can no longer be made. */
@@ -105,7 +121,7 @@ export async function engineLost(docker: Docker, error: unknown): Promise<Docker
   const reason = error instanceof Error ? error.message : String(error);
   return new DockerError(
     'ENGINE_UNREACHABLE',
-    `The Docker engine at ${endpoints.get(docker) ?? engineEndpoint()} stopped answering during the run (${reason}); check it (docker info), then retry.`,
+    `The Docker engine at ${describeKnown(docker)} stopped answering during the run (${reason}); check it (docker info), then retry.`,
     { cause: error },
   );
 }

@@ -101,10 +101,21 @@ function namedContext(env: NodeJS.ProcessEnv, name: string, from: EngineEndpoint
   return { host, context: name, from, ...(tls && { tls }) };
 }
 
-/** `host:port` means tcp; a tcp host without a port gets the CLI's default port (2376 with TLS, else 2375). */
+/**
+ * A tcp host without a port gets the CLI's default port (2376 with TLS, else 2375). Unlike the CLI, a value
+ * without a scheme is refused: `DOCKER_HOST=bogus` would otherwise be read as tcp://bogus:2375 in silence.
+ */
 function normalizeHost(raw: string, tls: boolean): string {
-  const host = raw.includes('://') ? raw : `tcp://${raw}`;
-  const scheme = host.slice(0, host.indexOf('://'));
+  const separator = raw.indexOf('://');
+  if (separator < 0) {
+    const guess = /^[\w.-]+:\d+$/.test(raw) ? ` (tcp://${raw}?)` : '';
+    throw new DockerError(
+      'ENGINE_UNREACHABLE',
+      `Docker host ${JSON.stringify(raw)} is not a URL${guess}: use unix:///path, tcp://host:port or ssh://user@host.`,
+    );
+  }
+  const host = raw;
+  const scheme = host.slice(0, separator);
   if (!['unix', 'tcp', 'ssh'].includes(scheme)) {
     throw new DockerError(
       'ENGINE_UNREACHABLE',

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -71,8 +73,38 @@ describe('runtime errors exit 1 with one clear line and leave nothing behind', (
     await expectCleanFailure(
       result,
       1,
-      /No Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock .*start one/,
+      /No Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock \(DOCKER_HOST\) .*start one .* there, or fix DOCKER_HOST\.$/,
     );
+  });
+
+  it('says that what answers is not an engine when another HTTP server holds the port', async () => {
+    // A real HTTP server on loopback that is not an engine: a wrong port in DOCKER_HOST.
+    const server = createServer((_request, response) => {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const result = await runCli(['extract', TEST_IMAGES.staticNonroot, ...base, '-o', join(work, 'x')], {
+        env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` },
+      });
+      await expectCleanFailure(
+        result,
+        1,
+        new RegExp(
+          `^error: What answers at tcp://127\\.0\\.0\\.1:${port} \\(DOCKER_HOST\\) is not a Docker engine \\(HTTP 404 to GET /_ping\\); point DOCKER_HOST at an engine\\.$`,
+        ),
+      );
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses a DOCKER_HOST that is not a URL instead of guessing tcp://', async () => {
+    const result = await runCli(['extract', TEST_IMAGES.staticNonroot, ...base, '-o', join(work, 'x')], {
+      env: { DOCKER_HOST: 'bogus' },
+    });
+    await expectCleanFailure(result, 1, /^error: Docker host "bogus" is not a URL: use unix:\/\/\/path/);
   });
 
   it('names the image when it is missing and --pull never forbids pulling', async () => {

@@ -113,9 +113,6 @@ describe('resolveEndpoint picks the engine as the docker CLI does', () => {
     expect(resolveEndpoint(env({ DOCKER_HOST: 'tcp://engine.example' })).host).toBe(
       'tcp://engine.example:2375',
     );
-    expect(resolveEndpoint(env({ DOCKER_HOST: 'engine.example:1234' })).host).toBe(
-      'tcp://engine.example:1234',
-    );
     const verified = resolveEndpoint(
       env({ DOCKER_HOST: 'tcp://engine.example', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs }),
     );
@@ -140,6 +137,13 @@ describe('resolveEndpoint picks the engine as the docker CLI does', () => {
     ).toContain(`${noCerts}/ca.pem (ENOENT)`);
     expect(failure(() => resolveEndpoint(env({ DOCKER_HOST: 'fd://3' }))).message).toContain(
       'Unsupported Docker host',
+    );
+    // The docker CLI would read these as tcp://bogus:2375 and tcp://engine.example:1234, in silence.
+    expect(failure(() => resolveEndpoint(env({ DOCKER_HOST: 'bogus' }))).message).toBe(
+      'Docker host "bogus" is not a URL: use unix:///path, tcp://host:port or ssh://user@host.',
+    );
+    expect(failure(() => resolveEndpoint(env({ DOCKER_HOST: 'engine.example:1234' }))).message).toBe(
+      'Docker host "engine.example:1234" is not a URL (tcp://engine.example:1234?): use unix:///path, tcp://host:port or ssh://user@host.',
     );
   });
 });
