@@ -22,6 +22,7 @@ export { formatReportText } from './inspect/format-text.js';
 export { type LoadTargetOptions, withTarget } from './inspect/load-target.js';
 export { type Report, type ReportOptions, reportFor } from './inspect/report.js';
 export type { InspectEntry, Target, TargetKind } from './inspect/target.js';
+export type { TargetArgument, TargetArgumentOptions } from './inspect/target-arguments.js';
 export { RUN_LABEL, TOOL_LABEL } from './labels.js';
 export { type LeftoverOptions, type LeftoverReport, removeLeftovers } from './leftovers.js';
 export type { EntryCounts, EntryType, ImageInfo, Manifest, ManifestEntry } from './manifest.js';

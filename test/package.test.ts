@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -16,9 +16,13 @@ beforeAll(async () => {
     join(project, 'package.json'),
     '{ "name": "user-project", "private": true, "type": "module" }',
   );
-  await execa('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(project, filename)], {
-    cwd: project,
-  });
+  // @types/node: what any TypeScript project on Node has; the package must bring every other type it names.
+  const nodeTypes = join(ROOT, 'node_modules/@types/node');
+  await execa(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', join(project, filename), nodeTypes],
+    { cwd: project },
+  );
 }, 600_000);
 afterAll(async () => {
   await rm(project, { recursive: true, force: true });
@@ -67,11 +71,62 @@ describe('the published package', () => {
         'nodenext',
         '--moduleResolution',
         'nodenext',
+        // As strict consumers build: the package's own declarations are checked too.
         '--skipLibCheck',
+        'false',
         'check.ts',
       ],
       { cwd: project, reject: false },
     );
     expect(checked.exitCode, checked.stdout).toBe(0);
+  });
+
+  it('ships LICENSE and SECURITY.md, which README links to', async () => {
+    const installed = join(project, 'node_modules/distroless-contents');
+    const { stdout } = await execa('ls', [installed]);
+    expect(stdout.split('\n')).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'SECURITY.md']));
+  });
+
+  it("compiles README's library examples strictly and runs them", async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const library = readme.slice(readme.indexOf('## Library'), readme.indexOf('### Manifest'));
+    const blocks = [...library.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+    expect(blocks.length).toBeGreaterThan(0);
+    // No registry here: the README's image names map to the local look-alikes (same files, same users).
+    const code = blocks
+      .join('\n')
+      .replaceAll('gcr.io/distroless/static-debian12:nonroot', TEST_IMAGES.staticNonroot)
+      .replaceAll('alpine:3.20.3', TEST_IMAGES.shell);
+    const checks = `
+      if (result.counts.entries < 1000) throw new Error('too few entries: ' + result.counts.entries);
+      if (!report.accounts?.users.some((user) => user.name === 'nonroot')) throw new Error('no nonroot user');
+      if (!diff.identical) throw new Error('diff: ' + JSON.stringify(diff.counts));
+      void extractImages; void DistrolessContentsError;
+      console.log('ran', result.counts.entries, diff.identical);`;
+    await writeFile(join(project, 'readme-example.ts'), `${code}\n${checks}\n`);
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const checked = await execa(
+      'node',
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--target',
+        'es2022',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        'readme-example.ts',
+      ],
+      { cwd: project, reject: false },
+    );
+    expect(checked.exitCode, checked.stdout).toBe(0);
+    const ran = await execa('node', [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'readme-example.ts'], {
+      cwd: project,
+      reject: false,
+    });
+    expect(ran.exitCode, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/^ran \d+ true$/m);
   });
 });

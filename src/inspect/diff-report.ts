@@ -4,6 +4,7 @@ import { imageFiles } from './image-files.js';
 import { diffPackages, type PackageChanges } from './package-diff.js';
 import { readPackages } from './packages.js';
 import { type Target, type TargetInfo, targetInfo } from './target.js';
+import { type TargetArgument, type TargetArgumentOptions, withTargetArguments } from './target-arguments.js';
 
 export interface DiffReportOptions {
   readonly ignore?: readonly string[];
@@ -36,12 +37,21 @@ export interface DiffReport {
   readonly notes: readonly string[];
 }
 
-/** Compares two loaded targets: paths, folder sizes and packages. */
+/**
+ * Compares two targets: paths, folder sizes and packages. Each is a loaded target or, as on the command
+ * line, an image reference, a dump folder or a manifest file (images are extracted to a temporary folder).
+ */
 export async function diffTargets(
-  a: Target,
-  b: Target,
-  options: DiffReportOptions = {},
+  a: TargetArgument,
+  b: TargetArgument,
+  options: DiffReportOptions & TargetArgumentOptions = {},
 ): Promise<DiffReport> {
+  return withTargetArguments([a, b], options, ([left, right]) =>
+    diffLoaded(left as Target, right as Target, options),
+  );
+}
+
+async function diffLoaded(a: Target, b: Target, options: DiffReportOptions): Promise<DiffReport> {
   const ignore = options.ignore ?? [];
   const mtime = options.mtime ?? false;
   const depth = options.depth ?? 3;

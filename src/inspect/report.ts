@@ -8,6 +8,7 @@ import { type Packages, readPackages } from './packages.js';
 import { type SecurityFindings, securityFindings } from './security.js';
 import { type Summary, summarize } from './summary.js';
 import { type Target, type TargetInfo, targetInfo } from './target.js';
+import { type TargetArgument, type TargetArgumentOptions, withTargetArguments } from './target-arguments.js';
 import { type TreeListing, treeListing } from './tree.js';
 
 export interface ReportOptions {
@@ -46,8 +47,18 @@ export interface Report {
 export const DEFAULT_DEPTH = 3;
 export const DEFAULT_TOP = 20;
 
-/** Builds the whole report of a loaded target; reads only the few small files it needs. */
-export async function reportFor(target: Target, options: ReportOptions = {}): Promise<Report> {
+/**
+ * Builds the whole report of a target (loaded, or an image reference, dump folder or manifest file as on
+ * the command line); reads only the few small files it needs.
+ */
+export async function reportFor(
+  target: TargetArgument,
+  options: ReportOptions & TargetArgumentOptions = {},
+): Promise<Report> {
+  return withTargetArguments([target], options, ([loaded]) => reportLoaded(loaded as Target, options));
+}
+
+async function reportLoaded(target: Target, options: ReportOptions): Promise<Report> {
   const depth = options.depth ?? DEFAULT_DEPTH;
   const top = options.top ?? DEFAULT_TOP;
   const files = imageFiles(target);
