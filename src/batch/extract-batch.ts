@@ -30,7 +30,8 @@ export interface BatchImageResult {
   readonly manifest: string;
   readonly image?: ImageInfo;
   readonly counts?: ExtractResult['counts'];
-  readonly seconds: number;
+  /** Wall time of this image's extraction, in milliseconds (as ExtractResult's). */
+  readonly durationMs: number;
   readonly warnings: readonly string[];
   /** One line, as the CLI would print it. */
   readonly error?: string;
@@ -95,7 +96,7 @@ async function extractOne(
   const output = resolve(join(outputDir, name));
   const manifest = `${output}.json`;
   const started = performance.now();
-  const seconds = () => Math.round(performance.now() - started) / 1000;
+  const durationMs = () => Math.round(performance.now() - started);
   try {
     const result = await extractImage(reference, { ...options, output, manifest });
     return {
@@ -105,7 +106,7 @@ async function extractOne(
       manifest,
       image: result.image,
       counts: result.counts,
-      seconds: seconds(),
+      durationMs: durationMs(),
       warnings: result.warnings,
     };
   } catch (error) {
@@ -115,7 +116,7 @@ async function extractOne(
       status: 'failed',
       output,
       manifest,
-      seconds: seconds(),
+      durationMs: durationMs(),
       warnings: [],
       error: error instanceof Error ? error.message : String(error),
       ...(error instanceof DistrolessContentsError && { code: error.code }),

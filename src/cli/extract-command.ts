@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { type BatchOptions, extractImages } from '../batch/extract-batch.js';
-import { UsageError } from '../errors.js';
+import { DistrolessContentsError, UsageError } from '../errors.js';
 import { extractImage } from '../extract/extract-image.js';
 import { DEFAULT_BASE, DEFAULT_OUTPUT, type ExtractOptions, type PullPolicy } from '../options.js';
 import { parseReference } from '../reference.js';
 import { progressReporter } from './progress-reporter.js';
-import { type CommandContext, parseCommandLine } from './run-command.js';
+import { type CommandContext, exitCode, parseCommandLine } from './run-command.js';
 
 export const EXTRACT_HELP = `Usage: npm run extract -- IMAGE [options]
        npm run extract -- IMAGE... --output-dir DIR [--from-file LIST] [--jobs N] [options]
@@ -97,18 +97,26 @@ export async function extractCommand(argv: string[], context: CommandContext): P
       process.stderr.write(`extracting ${images.length} images into ${outputDir}, ${jobs} at a time\n`);
     return runBatch(images, { ...common, jobs, outputDir }, quiet, values.json ?? false);
   }
-  const result = await extractImage(images[0] as string, {
-    ...common,
-    ...(values.output !== undefined && { output: values.output }),
-    ...(values.manifest !== undefined && { manifest: values.manifest }),
-    log: quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
-    onProgress: progressReporter({ quiet }),
-  });
+  let result: Awaited<ReturnType<typeof extractImage>>;
+  try {
+    result = await extractImage(images[0] as string, {
+      ...common,
+      ...(values.output !== undefined && { output: values.output }),
+      ...(values.manifest !== undefined && { manifest: values.manifest }),
+      log: quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
+      onProgress: progressReporter({ quiet }),
+    });
+  } catch (error) {
+    // A tool reading --json gets an answer either way; the error line still goes to stderr.
+    if (values.json)
+      process.stdout.write(`${JSON.stringify(failureJson(images[0] as string, error), null, 2)}\n`);
+    throw error;
+  }
   // Warnings are not progress: --quiet keeps them.
   for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
   if (values.json) {
     const { manifest: _manifest, ...summary } = result;
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ status: 'done', ...summary }, null, 2)}\n`);
   } else {
     const { counts } = result;
     process.stdout.write(
@@ -136,7 +144,7 @@ async function runBatch(
       if (quiet) return;
       process.stderr.write(
         image.status === 'done'
-          ? `${image.reference}: done in ${image.seconds.toFixed(1)} s\n`
+          ? `${image.reference}: done in ${(image.durationMs / 1000).toFixed(1)} s\n`
           : `${image.reference}: failed: ${image.error}\n`,
       );
     },
@@ -147,13 +155,24 @@ async function runBatch(
     for (const image of result.images) {
       process.stdout.write(
         image.status === 'done'
-          ? `done    ${image.reference} -> ${image.output} (${image.counts?.entries} entries, ${image.counts?.bytes} bytes, ${image.seconds.toFixed(1)} s)\n`
+          ? `done    ${image.reference} -> ${image.output} (${image.counts?.entries} entries, ${image.counts?.bytes} bytes, ${(image.durationMs / 1000).toFixed(1)} s)\n`
           : `failed  ${image.reference}: ${image.error}\n`,
       );
     }
     process.stdout.write(`${result.images.length - result.failed} done, ${result.failed} failed\n`);
   }
   return result.failed > 0 ? 1 : 0;
+}
+
+/** What `--json` prints for a failed single extraction: the fields a batch gives a failed image. */
+function failureJson(reference: string, error: unknown) {
+  return {
+    status: 'failed',
+    reference,
+    error: error instanceof Error ? error.message : String(error),
+    ...(error instanceof DistrolessContentsError && { code: error.code }),
+    exitCode: exitCode(error),
+  };
 }
 
 /** One reference a line; `#` starts a comment. */

@@ -122,6 +122,25 @@ describe('runtime errors exit 1 with one clear line and leave nothing behind', (
     );
   });
 
+  it('prints the failure as JSON on stdout with --json, and the error line on stderr', async () => {
+    const result = await runCli([
+      'extract',
+      'distroless-contents-test/missing:1',
+      ...base,
+      '-o',
+      join(work, 'x'),
+      '--json',
+    ]);
+    await expectCleanFailure(result, 1, /is not in the local engine/);
+    expect(JSON.parse(String(result.stdout))).toEqual({
+      status: 'failed',
+      reference: 'distroless-contents-test/missing:1',
+      error: expect.stringMatching(/^Image distroless-contents-test\/missing:1 is not in the local engine/),
+      code: 'IMAGE_NOT_FOUND',
+      exitCode: 1,
+    });
+  });
+
   it("gives the daemon's reason when a pull fails", async () => {
     const label = testLabel();
     const result = await runCli([
