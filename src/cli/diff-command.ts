@@ -18,6 +18,7 @@ Options:
       --mtime           also report modification times (left out by default)
       --hash            hash the files of scanned dump folders so contents are compared (manifests have hashes)
   -d, --depth N         folder depth of the per-folder byte deltas (default ${DEFAULT_DEPTH})
+      --stat            print the summary only: counts and bytes (a terminal gets the summary first anyway)
       --json            print JSON (schema 1: the DiffReport type in src/inspect/diff-report.ts)
       --pull POLICY     image targets: missing (default), always or never
       --platform P      image targets: os/arch[/variant]
@@ -61,13 +62,15 @@ async function compare(argv: string[], context: CommandContext): Promise<number>
       diffTargets(left, right, { ignore: values.ignore ?? [], mtime: values.mtime ?? false, depth }),
     ),
   );
-  process.stdout.write(values.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiffText(diff));
+  const text = { stat: values.stat ?? false, summaryFirst: process.stdout.isTTY === true };
+  process.stdout.write(values.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiffText(diff, text));
   return diff.identical ? 0 : 1;
 }
 
 const OPTIONS = {
   ignore: { type: 'string', multiple: true },
   mtime: { type: 'boolean' },
+  stat: { type: 'boolean' },
   hash: { type: 'boolean' },
   depth: { type: 'string', short: 'd' },
   json: { type: 'boolean' },

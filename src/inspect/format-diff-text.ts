@@ -5,9 +5,26 @@ import { displayPath } from './image-paths.js';
 import { octalMode } from './mode-string.js';
 import type { TargetInfo } from './target.js';
 
+export interface DiffTextOptions {
+  /** The two targets and the summary line only (`diff --stat`). */
+  readonly stat?: boolean;
+  /** The summary line right below the targets instead of at the end (for a terminal, where the end scrolls). */
+  readonly summaryFirst?: boolean;
+}
+
 /** The diff as plain text: `+` added, `-` removed, `~` changed with what changed, then folders and packages. */
-export function formatDiffText(diff: DiffReport): string {
+export function formatDiffText(diff: DiffReport, options: DiffTextOptions = {}): string {
   const out: string[] = [`A: ${describe(diff.a)}`, `B: ${describe(diff.b)}`];
+  const summary = summaryLine(diff);
+  if (options.stat) {
+    const { total } = diff;
+    out.push(
+      `${summary}`,
+      `bytes: ${humanSize(total.a)} -> ${humanSize(total.b)} (${signedSize(total.delta)})`,
+    );
+    return `${out.join('\n')}\n`;
+  }
+  if (options.summaryFirst) out.push(summary);
   const section = (title: string) => out.push('', title);
   if (diff.added.length > 0) {
     section(`Added (${diff.added.length})`);
@@ -50,17 +67,19 @@ export function formatDiffText(diff: DiffReport): string {
     section('Notes');
     for (const note of diff.notes) out.push(`  - ${note}`);
   }
-  const { counts } = diff;
-  out.push(
-    '',
-    diff.identical
-      ? 'Identical.'
-      : `${counts.added} added, ${counts.removed} removed, ${counts.changed} changed` +
-          (packages
-            ? `; packages: ${packages.added.length} added, ${packages.removed.length} removed, ${packages.changed.length} changed`
-            : ''),
-  );
+  if (!options.summaryFirst) out.push('', summary);
   return `${out.join('\n')}\n`;
+}
+
+function summaryLine(diff: DiffReport): string {
+  const { counts, packages } = diff;
+  if (diff.identical) return 'Identical.';
+  return (
+    `${counts.added} added, ${counts.removed} removed, ${counts.changed} changed` +
+    (packages
+      ? `; packages: ${packages.added.length} added, ${packages.removed.length} removed, ${packages.changed.length} changed`
+      : '')
+  );
 }
 
 function describe(target: TargetInfo): string {

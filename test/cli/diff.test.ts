@@ -7,6 +7,7 @@ import { TEST_IMAGES } from '../../docker/test-images.mjs';
 import type { DiffReport } from '../../src/inspect/diff-report.js';
 import { dumpImage } from '../inspect/dumps.js';
 import { runCli } from '../support/cli.js';
+import { Terminal } from '../support/terminal.js';
 
 const image = ['--base', TEST_IMAGES.shell, '--pull', 'never', '-q'];
 let work: string;
@@ -103,6 +104,36 @@ describe('npm run diff -- A B', () => {
     expect(String(hashed.stdout)).toMatch(/^ {2}~ \/etc\/issue {2}content [0-9a-f]{12} -> [0-9a-f]{12}$/m);
     expect((await diff(a, b, '--hash', '--ignore', 'etc/issue')).exitCode).toBe(0);
     expect((await diff(a, b, '--hash', '--ignore', 'issue')).exitCode).toBe(0);
+  });
+
+  it('prints only the targets and the summary with --stat', async () => {
+    const result = await diff(`${stat}.json`, `${nossl}.json`, '--stat');
+    expect(result.exitCode).toBe(1);
+    const full = JSON.parse(
+      String((await diff(`${stat}.json`, `${nossl}.json`, '--json')).stdout),
+    ) as DiffReport;
+    expect(String(result.stdout).split('\n')).toEqual([
+      `A: ${stat}.json (manifest)`,
+      `B: ${nossl}.json (manifest)`,
+      `${full.counts.added} added, 0 removed, 0 changed; packages: 1 added, 0 removed, 0 changed`,
+      expect.stringMatching(/^bytes: \S+ -> \S+ \(\+\S+\)$/),
+    ]);
+  });
+
+  it('puts the summary first on a terminal, where the end of a long diff scrolls away', async () => {
+    const terminal = new Terminal();
+    try {
+      await terminal.start(`npx tsx src/cli/main.ts diff ${stat}.json ${nossl}.json`);
+      expect(await terminal.exitStatus()).toBe(1);
+      const lines = await terminal.lines();
+      const start = lines.findIndex((line) => line.startsWith('A: '));
+      expect(lines[start + 2], lines.join('\n')).toMatch(
+        /^\d+ added, 0 removed, 0 changed; packages: 1 added/,
+      );
+      expect(lines.filter((line) => / added, \d+ removed, /.test(line))).toHaveLength(1);
+    } finally {
+      await terminal.kill();
+    }
   });
 
   it.each([
