@@ -68,15 +68,15 @@ export const PAGE_SCRIPT = String.raw`
   // Hidden characters (controls, bidi, format, bytes that were not UTF-8) as the report's text shows them:
   // an escape, in a span of class esc, so no name can reorder or hide what the page shows.
   var HIDDEN = new RegExp(${JSON.stringify(HIDDEN_SOURCE)}, 'gu');
-  var NAMED = { 7: '\a', 8: '\b', 9: '\t', 10: '\n', 11: '\v', 12: '\f', 13: '\r', 27: '\e' };
+  var NAMED = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\e' };
   function hex(value, digits) { var s = value.toString(16); while (s.length < digits) s = '0' + s; return s; }
   function escapeCharacter(c) {
     var code = c.codePointAt(0);
     if (NAMED[code]) return NAMED[code];
-    if (code < 32 || code === 127) return '\x' + hex(code, 2);
-    if (code >= 0xdc80 && code <= 0xdcff) return '\x' + hex(code - 0xdc00, 2);
-    if (code <= 0xffff) return '\u' + hex(code, 4);
-    return '\U' + hex(code, 8);
+    if (code < 32 || code === 127) return '\\x' + hex(code, 2);
+    if (code >= 0xdc80 && code <= 0xdcff) return '\\x' + hex(code - 0xdc00, 2);
+    if (code <= 0xffff) return '\\u' + hex(code, 4);
+    return '\\U' + hex(code, 8);
   }
   /** Plain text with escapes, for tooltips and the search. */
   function shown(text) { return text.replace(HIDDEN, escapeCharacter); }
