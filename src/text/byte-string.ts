@@ -1,9 +1,12 @@
+import { isUtf8 } from 'node:buffer';
+
 /**
  * Names are bytes: valid UTF-8 decodes as usual and each byte that is not part of valid UTF-8 becomes the
  * lone surrogate U+DC00+byte (Python's `surrogateescape`). Valid UTF-8 never decodes to a lone surrogate,
  * so this is a bijection between byte strings and such JS strings: a decoded name is an exact identity.
  */
 export function decodeBytes(buf: Uint8Array): string {
+  if (isUtf8(buf)) return Buffer.from(buf.buffer, buf.byteOffset, buf.length).toString('utf8');
   let out = '';
   let i = 0;
   while (i < buf.length) {
