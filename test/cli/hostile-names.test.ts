@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -87,6 +88,32 @@ describe('npm run report and diff on a dump of hostile names', () => {
     expect(result.exitCode).toBe(2);
     expect(hidden(result.stderr)).toEqual([]);
     expect(String(result.stderr)).toMatch(/^error: Cannot read manifest .*bad\.json: .*\\e\]2;PWNED/);
+  });
+});
+
+describe('npm run cleanup', () => {
+  it('names a removed staging folder visibly', async () => {
+    // A stub engine that has no leftovers: the shared engine's belong to other runs, which this must not touch.
+    const socket = join(work, 'engine.sock');
+    const engine = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end('[]');
+    });
+    await new Promise<void>((resolve) => engine.listen(socket, resolve));
+    try {
+      const dir = join(work, `out${OSC_TITLE}`);
+      const staging = join(dir, `.distroless-contents-staging-x${CLEAR}-999999-0123abcd`);
+      mkdirSync(staging, { recursive: true });
+      const result = await runCli(['cleanup', dir], { env: { DOCKER_HOST: `unix://${socket}` } });
+      expect(result.exitCode, String(result.stderr)).toBe(0);
+      expect(hidden(result.stdout)).toEqual([]);
+      expect(lines(result.stdout)).toContain(
+        `removed staging folder $'${work}/out\\e]2;PWNED\\a/.distroless-contents-staging-x\\e[2J\\e[H-999999-0123abcd'`,
+      );
+      expect(existsSync(staging)).toBe(false);
+    } finally {
+      await new Promise((resolve) => engine.close(resolve));
+    }
   });
 });
 
