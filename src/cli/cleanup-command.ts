@@ -1,4 +1,5 @@
 import { removeLeftovers } from '../leftovers.js';
+import { visible, visibleJson } from '../text/visible.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const CLEANUP_HELP = `Usage: npm run cleanup -- [DIR...] [options]
@@ -23,13 +24,13 @@ export async function cleanupCommand(argv: string[], _context: CommandContext): 
     includeKept: values.kept ?? false,
   });
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`${visibleJson(report)}\n`);
     return 0;
   }
   const lines = [
     ...report.containers.map((id) => `removed container ${id.slice(0, 12)}`),
     ...report.images.map((id) => `removed image ${id.replace(/^sha256:/, '').slice(0, 12)}`),
-    ...report.folders.map((path) => `removed staging folder ${path}`),
+    ...report.folders.map((path) => `removed staging folder ${visible(path)}`),
   ];
   lines.push(
     `${report.containers.length} containers, ${report.images.length} images, ${report.folders.length} staging folders removed`,

@@ -4,6 +4,7 @@ import { formatDiffText } from '../inspect/format-diff-text.js';
 import { withTarget } from '../inspect/load-target.js';
 import { DEFAULT_DEPTH } from '../inspect/report.js';
 import { countOption, imageTargetOptions } from '../inspect/target-options.js';
+import { visibleJson, visibleLines } from '../text/visible.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const DIFF_HELP = `Usage: npm run diff -- A B [options]
@@ -63,7 +64,7 @@ async function compare(argv: string[], context: CommandContext): Promise<number>
     ),
   );
   const text = { stat: values.stat ?? false, summaryFirst: process.stdout.isTTY === true };
-  process.stdout.write(values.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiffText(diff, text));
+  process.stdout.write(values.json ? `${visibleJson(diff)}\n` : visibleLines(formatDiffText(diff, text)));
   return diff.identical ? 0 : 1;
 }
 

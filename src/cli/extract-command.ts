@@ -4,6 +4,7 @@ import { DistrolessContentsError, UsageError } from '../errors.js';
 import { extractImage } from '../extract/extract-image.js';
 import { DEFAULT_BASE, DEFAULT_OUTPUT, type ExtractOptions, type PullPolicy } from '../options.js';
 import { parseReference } from '../reference.js';
+import { visible, visibleJson, visibleText } from '../text/visible.js';
 import { progressReporter } from './progress-reporter.js';
 import { type CommandContext, exitCode, parseCommandLine } from './run-command.js';
 
@@ -94,7 +95,9 @@ export async function extractCommand(argv: string[], context: CommandContext): P
   if (batch) {
     const outputDir = values['output-dir'] ?? DEFAULT_OUTPUT;
     if (!quiet)
-      process.stderr.write(`extracting ${images.length} images into ${outputDir}, ${jobs} at a time\n`);
+      process.stderr.write(
+        `extracting ${images.length} images into ${visible(outputDir)}, ${jobs} at a time\n`,
+      );
     return runBatch(images, { ...common, jobs, outputDir }, quiet, values.json ?? false);
   }
   let result: Awaited<ReturnType<typeof extractImage>>;
@@ -103,26 +106,25 @@ export async function extractCommand(argv: string[], context: CommandContext): P
       ...common,
       ...(values.output !== undefined && { output: values.output }),
       ...(values.manifest !== undefined && { manifest: values.manifest }),
-      log: quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
+      log: quiet ? () => {} : (line) => process.stderr.write(`${visibleText(line)}\n`),
       onProgress: progressReporter({ quiet }),
     });
   } catch (error) {
     // A tool reading --json gets an answer either way; the error line still goes to stderr.
-    if (values.json)
-      process.stdout.write(`${JSON.stringify(failureJson(images[0] as string, error), null, 2)}\n`);
+    if (values.json) process.stdout.write(`${visibleJson(failureJson(images[0] as string, error))}\n`);
     throw error;
   }
   // Warnings are not progress: --quiet keeps them.
-  for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+  for (const warning of result.warnings) process.stderr.write(`warning: ${visibleText(warning)}\n`);
   if (values.json) {
     const { manifest: _manifest, ...summary } = result;
-    process.stdout.write(`${JSON.stringify({ status: 'done', ...summary }, null, 2)}\n`);
+    process.stdout.write(`${visibleJson({ status: 'done', ...summary })}\n`);
   } else {
     const { counts } = result;
     process.stdout.write(
-      `${result.output}: ${counts.dirs} directories, ${counts.files} files, ${counts.symlinks} symlinks, ` +
+      `${visible(result.output)}: ${counts.dirs} directories, ${counts.files} files, ${counts.symlinks} symlinks, ` +
         `${counts.hardlinks} hardlinks, ${counts.special} special, ${counts.bytes} bytes` +
-        `${result.manifestPath ? `; manifest ${result.manifestPath}` : ''} (${(result.durationMs / 1000).toFixed(1)} s)\n`,
+        `${result.manifestPath ? `; manifest ${visible(result.manifestPath)}` : ''} (${(result.durationMs / 1000).toFixed(1)} s)\n`,
     );
   }
   return 0;
@@ -138,25 +140,26 @@ async function runBatch(
   for (const image of images) parseReference(image);
   const result = await extractImages(images, {
     ...options,
-    ...(!quiet && { log: (line: string) => process.stderr.write(`${line}\n`) }),
+    ...(!quiet && { log: (line: string) => process.stderr.write(`${visibleText(line)}\n`) }),
     onImage: (image) => {
-      for (const warning of image.warnings) process.stderr.write(`warning: ${image.reference}: ${warning}\n`);
+      for (const warning of image.warnings)
+        process.stderr.write(`warning: ${visible(image.reference)}: ${visibleText(warning)}\n`);
       if (quiet) return;
       process.stderr.write(
         image.status === 'done'
-          ? `${image.reference}: done in ${(image.durationMs / 1000).toFixed(1)} s\n`
-          : `${image.reference}: failed: ${image.error}\n`,
+          ? `${visible(image.reference)}: done in ${(image.durationMs / 1000).toFixed(1)} s\n`
+          : `${visible(image.reference)}: failed: ${visibleText(image.error ?? '')}\n`,
       );
     },
   });
   if (json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${visibleJson(result)}\n`);
   } else {
     for (const image of result.images) {
       process.stdout.write(
         image.status === 'done'
-          ? `done    ${image.reference} -> ${image.output} (${image.counts?.entries} entries, ${image.counts?.bytes} bytes, ${(image.durationMs / 1000).toFixed(1)} s)\n`
-          : `failed  ${image.reference}: ${image.error}\n`,
+          ? `done    ${visible(image.reference)} -> ${visible(image.output)} (${image.counts?.entries} entries, ${image.counts?.bytes} bytes, ${(image.durationMs / 1000).toFixed(1)} s)\n`
+          : `failed  ${visible(image.reference)}: ${visibleText(image.error ?? '')}\n`,
       );
     }
     process.stdout.write(`${result.images.length - result.failed} done, ${result.failed} failed\n`);

@@ -1,4 +1,5 @@
 import type { ProgressEvent, ProgressListener, Step } from '../progress.js';
+import { visibleText } from '../text/visible.js';
 
 const VERBS: Readonly<Record<Step, string>> = {
   resolve: 'resolving images',
@@ -26,7 +27,8 @@ export function progressReporter(options: ReporterOptions): ProgressListener {
   const env = options.env ?? process.env;
   if (options.quiet) return () => {};
   const live = stream.isTTY === true && !env.CI && options.prefix === undefined;
-  const prefix = options.prefix ?? '';
+  // Names and the build's own output come from the image or the engine: shown, never acted on.
+  const prefix = visibleText(options.prefix ?? '');
   const color = live && !env.NO_COLOR;
   const dim = (text: string) => (color ? `\x1b[2m${text}\x1b[22m` : text);
   const green = (text: string) => (color ? `\x1b[32m${text}\x1b[39m` : text);
@@ -37,7 +39,7 @@ export function progressReporter(options: ReporterOptions): ProgressListener {
   return (event: ProgressEvent) => {
     if (event.kind === 'step' && event.state === 'start') {
       started = performance.now();
-      const line = `${VERBS[event.step]}${event.detail ? ` ${event.detail}` : ''}`;
+      const line = `${VERBS[event.step]}${event.detail ? ` ${visibleText(event.detail)}` : ''}`;
       if (live) redraw(`${line}…`);
       else stream.write(`${prefix}${line}\n`);
     } else if (event.kind === 'step') {
@@ -45,7 +47,7 @@ export function progressReporter(options: ReporterOptions): ProgressListener {
       if (live) stream.write(`\r\x1b[K${green('✔')} ${VERBS[event.step]} ${dim(seconds)}\n`);
       else stream.write(`${prefix}${VERBS[event.step]}: done in ${seconds}\n`);
     } else if (live && event.kind === 'output') {
-      redraw(`${event.step}: ${event.line.trim()}`);
+      redraw(`${event.step}: ${visibleText(event.line.trim())}`);
     } else if (live && event.kind === 'transfer') {
       const elapsed = (performance.now() - started) / 1000;
       const rate = elapsed > 0 ? event.bytes / elapsed : 0;

@@ -5,6 +5,7 @@ import { formatReportText } from '../inspect/format-text.js';
 import { withTarget } from '../inspect/load-target.js';
 import { DEFAULT_DEPTH, DEFAULT_TOP, reportFor } from '../inspect/report.js';
 import { countOption, imageTargetOptions } from '../inspect/target-options.js';
+import { visible, visibleJson, visibleLines } from '../text/visible.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const REPORT_HELP = `Usage: npm run report -- TARGET [options]
@@ -54,11 +55,11 @@ export async function reportCommand(argv: string[], context: CommandContext): Pr
     const report = await reportFor(target, { depth, top, tree: values.tree ?? false });
     if (values.html !== undefined) {
       await writeFile(values.html, formatReportHtml(report, target.entries));
-      if (!quiet) process.stderr.write(`wrote ${values.html} (${target.entries.length} entries)\n`);
+      if (!quiet) process.stderr.write(`wrote ${visible(values.html)} (${target.entries.length} entries)\n`);
     }
-    if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (values.json) process.stdout.write(`${visibleJson(report)}\n`);
     else if (values.html === undefined) {
-      process.stdout.write(formatReportText(report, { owners: values.owners ?? false }));
+      process.stdout.write(visibleLines(formatReportText(report, { owners: values.owners ?? false })));
     }
   });
   return 0;

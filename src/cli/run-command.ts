@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DistrolessContentsError, InterruptedError, UsageError } from '../errors.js';
+import { visibleLines } from '../text/visible.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -37,7 +38,7 @@ export async function runCommand(
     process.exitCode = await command({ signal: controller.signal, debug });
   } catch (error) {
     process.exitCode = exitCode(error);
-    process.stderr.write(`${formatError(error, debug)}\n`);
+    process.stderr.write(`${visibleLines(formatError(error, debug))}\n`);
   } finally {
     for (const signal of SIGNALS) process.off(signal, onSignal);
   }

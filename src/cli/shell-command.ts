@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_BASE, type PullPolicy } from '../options.js';
 import { openShell } from '../shell/open-shell.js';
 import { CONTENTS_DIR } from '../template.js';
+import { visibleText } from '../text/visible.js';
 import { PULL_POLICIES, parseLabels } from './extract-command.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
@@ -46,7 +47,7 @@ export async function shellCommand(argv: string[], context: CommandContext): Pro
     pull: pull as PullPolicy,
     labels: parseLabels(values.label ?? []),
     signal: context.signal,
-    log: values.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
+    log: values.quiet ? () => {} : (line) => process.stderr.write(`${visibleText(line)}\n`),
   });
 }
 

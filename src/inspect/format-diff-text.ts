@@ -1,7 +1,8 @@
+import { visible, visibleText } from '../text/visible.js';
 import type { FieldChange } from './diff.js';
 import type { DiffReport } from './diff-report.js';
 import { humanSize, signedSize } from './human-size.js';
-import { displayPath } from './image-paths.js';
+import { shownPath } from './image-paths.js';
 import { octalMode } from './mode-string.js';
 import type { TargetInfo } from './target.js';
 
@@ -28,24 +29,23 @@ export function formatDiffText(diff: DiffReport, options: DiffTextOptions = {}):
   const section = (title: string) => out.push('', title);
   if (diff.added.length > 0) {
     section(`Added (${diff.added.length})`);
-    for (const entry of diff.added) out.push(`  + ${displayPath(entry.path)}  ${entry.type}${sizeOf(entry)}`);
+    for (const entry of diff.added) out.push(`  + ${shownPath(entry.path)}  ${entry.type}${sizeOf(entry)}`);
   }
   if (diff.removed.length > 0) {
     section(`Removed (${diff.removed.length})`);
-    for (const entry of diff.removed)
-      out.push(`  - ${displayPath(entry.path)}  ${entry.type}${sizeOf(entry)}`);
+    for (const entry of diff.removed) out.push(`  - ${shownPath(entry.path)}  ${entry.type}${sizeOf(entry)}`);
   }
   if (diff.changed.length > 0) {
     section(`Changed (${diff.changed.length})`);
     for (const entry of diff.changed) {
-      out.push(`  ~ ${displayPath(entry.path)}  ${entry.changes.map(describeChange).join(', ')}`);
+      out.push(`  ~ ${shownPath(entry.path)}  ${entry.changes.map(describeChange).join(', ')}`);
     }
   }
   if (diff.folders.length > 0) {
     section(`Folder sizes (depth ${diff.options.depth})`);
     for (const folder of diff.folders) {
       out.push(
-        `  ${signedSize(folder.delta).padStart(7)}  ${displayPath(folder.path)}  (${humanSize(folder.a)} -> ${humanSize(folder.b)})`,
+        `  ${signedSize(folder.delta).padStart(7)}  ${shownPath(folder.path)}  (${humanSize(folder.a)} -> ${humanSize(folder.b)})`,
       );
     }
     const { total } = diff;
@@ -58,14 +58,17 @@ export function formatDiffText(diff: DiffReport, options: DiffTextOptions = {}):
     section('Packages: unknown (a side has no file contents to read)');
   } else if (packages.added.length + packages.removed.length + packages.changed.length > 0) {
     section('Packages');
-    const arch = (value: string | null) => (value ? ` (${value})` : '');
-    for (const p of packages.added) out.push(`  + ${p.name} ${p.version}${arch(p.architecture)}`);
-    for (const p of packages.removed) out.push(`  - ${p.name} ${p.version}${arch(p.architecture)}`);
-    for (const p of packages.changed) out.push(`  ~ ${p.name} ${p.a} -> ${p.b}${arch(p.architecture)}`);
+    const arch = (value: string | null) => (value ? ` (${visible(value)})` : '');
+    for (const p of packages.added)
+      out.push(`  + ${visible(p.name)} ${visible(p.version)}${arch(p.architecture)}`);
+    for (const p of packages.removed)
+      out.push(`  - ${visible(p.name)} ${visible(p.version)}${arch(p.architecture)}`);
+    for (const p of packages.changed)
+      out.push(`  ~ ${visible(p.name)} ${visible(p.a)} -> ${visible(p.b)}${arch(p.architecture)}`);
   }
   if (diff.notes.length > 0) {
     section('Notes');
-    for (const note of diff.notes) out.push(`  - ${note}`);
+    for (const note of diff.notes) out.push(`  - ${visibleText(note)}`);
   }
   if (!options.summaryFirst) out.push('', summary);
   return `${out.join('\n')}\n`;
@@ -83,12 +86,12 @@ function summaryLine(diff: DiffReport): string {
 }
 
 function describe(target: TargetInfo): string {
-  return `${target.spec} (${target.kind}${target.ownersFrom === 'disk' ? ', owners as on disk' : ''})`;
+  return `${visible(target.spec)} (${target.kind}${target.ownersFrom === 'disk' ? ', owners as on disk' : ''})`;
 }
 
 function sizeOf(entry: { type: string; size: number; target?: string }): string {
   if (entry.type === 'file') return ` ${humanSize(entry.size)}`;
-  if (entry.target !== undefined) return ` -> ${entry.target}`;
+  if (entry.target !== undefined) return ` -> ${visible(entry.target)}`;
   return '';
 }
 
@@ -102,6 +105,8 @@ function describeChange(change: FieldChange): string {
       return `mtime ${new Date(Number(change.a) * 1000).toISOString()} -> ${new Date(Number(change.b) * 1000).toISOString()}`;
     case 'xattrs':
       return 'xattrs';
+    case 'target':
+      return `target ${visible(String(change.a))} -> ${visible(String(change.b))}`;
     default:
       return `${change.field} ${change.a} -> ${change.b}`;
   }

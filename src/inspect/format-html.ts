@@ -1,4 +1,5 @@
 import type { EntryType } from '../manifest.js';
+import { escapeCharacter, HIDDEN_SOURCE, visible, visibleJson } from '../text/visible.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './html-page-assets.js';
 import { humanSize } from './human-size.js';
 import { displayPath } from './image-paths.js';
@@ -55,11 +56,11 @@ export function formatReportHtml(report: Report, entries: readonly InspectEntry[
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<title>${escapeHtml(title)} — distroless-contents report</title>
+<title>${escapeHtml(visible(title))} — distroless-contents report</title>
 <style>${PAGE_STYLE}</style>
 </head>
 <body>
-<header><h1>${escapeHtml(title)}</h1><p>${escapeHtml(headerLine(report))}</p></header>
+<header><h1>${markHtml(title)}</h1><p>${markHtml(headerLine(report))}</p></header>
 <main>
 ${summarySection(report)}
 <section id="sizes"><h2>Sizes by folder</h2>
@@ -86,12 +87,28 @@ ${notesSection(report)}
 `;
 }
 
-/** JSON that cannot end its script element or open a comment: every `<` becomes `\u003c`. */
+/**
+ * JSON that cannot end its script element or open a comment: every `<` becomes `\u003c`; hidden characters
+ * (bidi controls, U+2028, …) are escaped too, so the page's source shows them as escapes.
+ */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  return visibleJson(value, 0).replace(/</g, '\\u003c');
+}
+
+const HIDDEN_ALL = new RegExp(HIDDEN_SOURCE, 'gu');
+
+/**
+ * Text for the page with every hidden character (control, bidi, format, a byte that was not UTF-8) shown as
+ * its escape in a `<span class="esc">`: marked, and never acting on the layout as a raw bidi control would.
+ */
+export function markHtml(text: string): string {
+  let out = '';
+  let last = 0;
+  for (const match of text.matchAll(HIDDEN_ALL)) {
+    out += `${escapeHtml(text.slice(last, match.index))}<span class="esc">${escapeHtml(escapeCharacter(match[0]))}</span>`;
+    last = match.index + match[0].length;
+  }
+  return out + escapeHtml(text.slice(last));
 }
 
 export function escapeHtml(text: string): string {
@@ -104,7 +121,7 @@ export function escapeHtml(text: string): string {
 function headerLine(report: Report): string {
   const { image } = report;
   if (!image) return `${report.target.kind} ${report.target.spec}`;
-  const list = (value: readonly string[] | null) => (value === null ? 'none' : JSON.stringify(value));
+  const list = (value: readonly string[] | null) => (value === null ? 'none' : visibleJson(value, 0));
   return `${image.id} · ${image.platform} · user ${image.user || '(root)'} · workdir ${image.workdir || '/'} · entrypoint ${list(image.entrypoint)} · cmd ${list(image.cmd)}`;
 }
 
@@ -121,7 +138,7 @@ function table(
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-const path = (p: string) => `<span class="path">${escapeHtml(displayPath(p))}</span>`;
+const path = (p: string) => `<span class="path">${markHtml(displayPath(p))}</span>`;
 
 function summarySection(report: Report): string {
   const s = report.summary;
@@ -155,18 +172,18 @@ function accountsSection(report: Report): string {
   const users = table(
     ['User', 'UID', 'GID', 'Group', 'Home', 'Shell'],
     accounts.users.map((u) => [
-      escapeHtml(u.name),
+      markHtml(u.name),
       String(u.uid),
       String(u.gid),
-      escapeHtml(u.group ?? '?'),
-      escapeHtml(u.home),
-      escapeHtml(u.shell),
+      markHtml(u.group ?? '?'),
+      markHtml(u.home),
+      markHtml(u.shell),
     ]),
     [1, 2],
   );
   const groups = table(
     ['Group', 'GID', 'Members'],
-    accounts.groups.map((g) => [escapeHtml(g.name), String(g.gid), escapeHtml(g.members.join(','))]),
+    accounts.groups.map((g) => [markHtml(g.name), String(g.gid), markHtml(g.members.join(','))]),
     [1],
   );
   return `<section id="accounts"><h2>Users and groups</h2><h3>/etc/passwd</h3>${users}<h3>/etc/group</h3>${groups}</section>`;
@@ -175,18 +192,18 @@ function accountsSection(report: Report): string {
 function osAndPackagesSection(report: Report): string {
   const { os, packages } = report;
   const osText = os
-    ? `<p>${escapeHtml(os.name)} <span class="muted">(${escapeHtml([os.id && `ID=${os.id}`, os.versionId && `VERSION_ID=${os.versionId}`].filter(Boolean).join(', '))}) from ${escapeHtml(displayPath(os.path))}</span></p>`
+    ? `<p>${markHtml(os.name)} <span class="muted">(${markHtml([os.id && `ID=${os.id}`, os.versionId && `VERSION_ID=${os.versionId}`].filter(Boolean).join(', '))}) from ${markHtml(displayPath(os.path))}</span></p>`
     : '<p class="muted">Unknown: no os-release to read.</p>';
   const packageText = !packages
     ? '<p class="muted">Unknown: the package databases cannot be read without the dump folder.</p>'
     : packages.packages.length === 0
       ? '<p class="muted">None found (no dpkg or apk database).</p>'
-      : `<p class="muted">From ${escapeHtml(packages.databases.map(displayPath).join(', '))}</p>${table(
+      : `<p class="muted">From ${markHtml(packages.databases.map(displayPath).join(', '))}</p>${table(
           ['Package', 'Version', 'Architecture'],
           packages.packages.map((p) => [
-            escapeHtml(p.name),
-            escapeHtml(p.version),
-            escapeHtml(p.architecture ?? ''),
+            markHtml(p.name),
+            markHtml(p.version),
+            markHtml(p.architecture ?? ''),
           ]),
         )}`;
   return `<section id="os"><h2>OS</h2>${osText}<h2>Packages${packages ? ` (${packages.packages.length})` : ''}</h2>${packageText}</section>`;
@@ -232,5 +249,5 @@ function largestSection(report: Report): string {
 
 function notesSection(report: Report): string {
   if (report.notes.length === 0) return '';
-  return `<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>`;
+  return `<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${markHtml(n)}</li>`).join('')}</ul></section>`;
 }

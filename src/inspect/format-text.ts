@@ -1,5 +1,6 @@
+import { visible, visibleJson, visibleText } from '../text/visible.js';
 import { humanSize } from './human-size.js';
-import { displayPath } from './image-paths.js';
+import { shownPath } from './image-paths.js';
 import { modeString, octalMode } from './mode-string.js';
 import type { Report } from './report.js';
 import type { Finding } from './security.js';
@@ -35,7 +36,7 @@ export function formatReportText(report: Report, options: TextOptions = {}): str
     humanSize(row.diskBytes),
     `${(row.share * 100).toFixed(1)}%`,
     bar(row.share),
-    displayPath(row.path),
+    shownPath(row.path),
   ]);
   duRows.push([humanSize(du.total.bytes), humanSize(du.total.diskBytes), '100.0%', bar(1), '/ (total)']);
   out.push(
@@ -73,7 +74,14 @@ export function formatReportText(report: Report, options: TextOptions = {}): str
             { header: 'HOME' },
             { header: 'SHELL' },
           ],
-          accounts.users.map((u) => [u.name, String(u.uid), String(u.gid), u.group ?? '?', u.home, u.shell]),
+          accounts.users.map((u) => [
+            visible(u.name),
+            String(u.uid),
+            String(u.gid),
+            u.group === null ? '?' : visible(u.group),
+            visible(u.home),
+            visible(u.shell),
+          ]),
         ),
       );
     if (accounts.groupPath === null) out.push('  no /etc/group');
@@ -82,7 +90,7 @@ export function formatReportText(report: Report, options: TextOptions = {}): str
       out.push(
         ...textTable(
           [{ header: 'GROUP' }, { header: 'GID', align: 'right' }, { header: 'MEMBERS' }],
-          accounts.groups.map((g) => [g.name, String(g.gid), g.members.join(',')]),
+          accounts.groups.map((g) => [visible(g.name), String(g.gid), g.members.map(visible).join(',')]),
         ),
       );
     }
@@ -92,8 +100,13 @@ export function formatReportText(report: Report, options: TextOptions = {}): str
   const { os } = report;
   if (!os) out.push('  unknown: no /etc/os-release or /usr/lib/os-release to read');
   else {
-    const details = [os.id && `ID=${os.id}`, os.versionId && `VERSION_ID=${os.versionId}`].filter(Boolean);
-    out.push(`  ${os.name}${details.length ? ` (${details.join(', ')})` : ''}  from ${displayPath(os.path)}`);
+    const details = [
+      os.id && `ID=${visible(os.id)}`,
+      os.versionId && `VERSION_ID=${visible(os.versionId)}`,
+    ].filter(Boolean);
+    out.push(
+      `  ${visible(os.name)}${details.length ? ` (${details.join(', ')})` : ''}  from ${shownPath(os.path)}`,
+    );
   }
 
   const { packages } = report;
@@ -101,11 +114,11 @@ export function formatReportText(report: Report, options: TextOptions = {}): str
   if (!packages) out.push('  unknown: the package databases cannot be read without the dump folder');
   else if (packages.packages.length === 0) out.push('  none found (no dpkg or apk database)');
   else {
-    out.push(`  from ${packages.databases.map(displayPath).join(', ')}`);
+    out.push(`  from ${packages.databases.map(shownPath).join(', ')}`);
     out.push(
       ...textTable(
         [{ header: 'PACKAGE' }, { header: 'VERSION' }, { header: 'ARCH' }],
-        packages.packages.map((p) => [p.name, p.version, p.architecture ?? '']),
+        packages.packages.map((p) => [visible(p.name), visible(p.version), visibleOrEmpty(p.architecture)]),
       ),
     );
   }
@@ -127,26 +140,30 @@ export function formatReportText(report: Report, options: TextOptions = {}): str
         humanSize(f.size),
         modeString('file', f.mode),
         `${f.uid}:${f.gid}`,
-        displayPath(f.path),
+        shownPath(f.path),
       ]),
     ),
   );
 
   if (report.notes.length > 0) {
     section('Notes');
-    for (const note of report.notes) out.push(`  - ${note}`);
+    for (const note of report.notes) out.push(`  - ${visibleText(note)}`);
   }
   return `${out.join('\n')}\n`;
 }
 
 function heading(report: Report): string[] {
   const { image, target } = report;
-  if (!image) return [`${target.spec} (${target.kind})`];
-  const list = (value: readonly string[] | null) => (value === null ? 'none' : JSON.stringify(value));
+  if (!image) return [`${visible(target.spec)} (${target.kind})`];
+  const list = (value: readonly string[] | null) => (value === null ? 'none' : visibleJson(value, 0));
   return [
-    `${image.reference}  ${image.id}  ${image.platform}`,
-    `  user ${image.user || '(root)'}, workdir ${image.workdir || '/'}, entrypoint ${list(image.entrypoint)}, cmd ${list(image.cmd)}`,
+    `${visible(image.reference)}  ${visible(image.id)}  ${visible(image.platform)}`,
+    `  user ${image.user ? visible(image.user) : '(root)'}, workdir ${image.workdir ? visible(image.workdir) : '/'}, entrypoint ${list(image.entrypoint)}, cmd ${list(image.cmd)}`,
   ];
+}
+
+function visibleOrEmpty(value: string | null): string {
+  return value === null || value === '' ? '' : visible(value);
 }
 
 function bar(share: number): string {
@@ -162,8 +179,8 @@ export function treeText(tree: TreeListing, owners: boolean): string[] {
     const columns = owners
       ? `[${modeString(line.type, line.mode)} ${String(line.uid).padEnd(uidWidth)} ${String(line.gid).padEnd(gidWidth)}]  `
       : '';
-    const link = line.type === 'symlink' ? ` -> ${line.target ?? ''}` : '';
-    lines.push(`${line.prefix}${columns}${line.name}${link}`);
+    const link = line.type === 'symlink' ? ` -> ${visible(line.target ?? '')}` : '';
+    lines.push(`${line.prefix}${columns}${visible(line.name)}${link}`);
   }
   lines.push('', `${tree.directories} directories, ${tree.others} other entries`);
   return lines;
@@ -176,7 +193,7 @@ function findings(title: string, list: readonly Finding[] | null): string[] {
     `  ${title}: ${list.length}`,
     ...list.map((f) => {
       const device = f.devmajor !== undefined ? ` ${f.devmajor},${f.devminor ?? 0}` : '';
-      return `    ${modeString(f.type, f.mode)} ${octalMode(f.mode)} ${f.uid}:${f.gid}${device}  ${displayPath(f.path)}`;
+      return `    ${modeString(f.type, f.mode)} ${octalMode(f.mode)} ${f.uid}:${f.gid}${device}  ${shownPath(f.path)}`;
     }),
   ];
 }

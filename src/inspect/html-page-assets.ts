@@ -1,3 +1,5 @@
+import { HIDDEN_SOURCE } from '../text/visible.js';
+
 /**
  * The report page's style and script, inlined into every page: no network, no CDN. The script reads the
  * JSON in `<script id="report-data">`, draws a zoomable treemap of sizes by folder and runs the path search.
@@ -33,6 +35,7 @@ td.path, td.mono { font-family: ui-monospace, monospace; white-space: pre; }
 .cell .size { color: #33414f; margin-left: 4px; }
 #search-box { width: min(600px, 100%); padding: 6px 8px; font: inherit; border: 1px solid #b7c0ca; border-radius: 4px; }
 #search-results td.path { cursor: pointer; color: #245a94; }
+.esc { font-family: ui-monospace, monospace; color: #8a1c1c; background: #fde4e4; border-radius: 2px; padding: 0 1px; }
 `;
 
 export const PAGE_SCRIPT = String.raw`
@@ -62,10 +65,35 @@ export const PAGE_SCRIPT = String.raw`
     return t + bit(256, 'r') + bit(128, 'w') + special(64, 2048, 's') + bit(32, 'r') + bit(16, 'w') +
       special(8, 1024, 's') + bit(4, 'r') + bit(2, 'w') + special(1, 512, 't');
   }
+  // Hidden characters (controls, bidi, format, bytes that were not UTF-8) as the report's text shows them:
+  // an escape, in a span of class esc, so no name can reorder or hide what the page shows.
+  var HIDDEN = new RegExp(${JSON.stringify(HIDDEN_SOURCE)}, 'gu');
+  var NAMED = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\e' };
+  function hex(value, digits) { var s = value.toString(16); while (s.length < digits) s = '0' + s; return s; }
+  function escapeCharacter(c) {
+    var code = c.codePointAt(0);
+    if (NAMED[code]) return NAMED[code];
+    if (code < 32 || code === 127) return '\\x' + hex(code, 2);
+    if (code >= 0xdc80 && code <= 0xdcff) return '\\x' + hex(code - 0xdc00, 2);
+    if (code <= 0xffff) return '\\u' + hex(code, 4);
+    return '\\U' + hex(code, 8);
+  }
+  /** Plain text with escapes, for tooltips and the search. */
+  function shown(text) { return text.replace(HIDDEN, escapeCharacter); }
+  function appendMarked(node, text) {
+    var last = 0;
+    text.replace(HIDDEN, function (c, index) {
+      if (index > last) node.appendChild(document.createTextNode(text.slice(last, index)));
+      node.appendChild(el('span', { class: 'esc' }, escapeCharacter(c)));
+      last = index + c.length;
+      return c;
+    });
+    if (last < text.length) node.appendChild(document.createTextNode(text.slice(last)));
+  }
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     for (var key in attrs) node.setAttribute(key, attrs[key]);
-    if (text !== undefined) node.textContent = text;
+    if (text !== undefined) appendMarked(node, String(text));
     return node;
   }
 
@@ -137,7 +165,7 @@ export const PAGE_SCRIPT = String.raw`
     cells.forEach(function (cell, k) {
       var n = cell.node;
       var tint = level === 0 ? (k * 47) % 360 : hue;
-      var div = el('div', { class: 'cell' + (n.dir ? ' dir' : ''), title: '/' + n.path + '  ' + humanSize(n.size), 'data-path': n.path });
+      var div = el('div', { class: 'cell' + (n.dir ? ' dir' : ''), title: shown('/' + n.path) + '  ' + humanSize(n.size), 'data-path': n.path });
       div.style.cssText = 'left:' + cell.x + 'px;top:' + cell.y + 'px;width:' + cell.w + 'px;height:' + cell.h +
         'px;background:hsl(' + tint + ',45%,' + (68 + level * 7) + '%)';
       if (cell.w > 28 && cell.h > 14) {
@@ -186,7 +214,7 @@ export const PAGE_SCRIPT = String.raw`
     var q = box.value.trim().toLowerCase().replace(/^\/+/, '');
     body.textContent = '';
     if (!q) { count.textContent = ''; return; }
-    if (!lower) lower = e.p.map(function (p) { return p.toLowerCase(); });
+    if (!lower) lower = e.p.map(function (p) { return shown(p).toLowerCase(); });
     var found = 0;
     for (var i = 0; i < lower.length; i++) {
       if (lower[i].indexOf(q) < 0) continue;

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
-import { join, sep } from 'node:path';
 import type { ManifestEntry } from '../manifest.js';
-import { displayPath, resolveInImage } from './image-paths.js';
+import { decodeBytes } from '../text/byte-string.js';
+import { visible } from '../text/visible.js';
+import { resolveInImage, shownPath } from './image-paths.js';
+import { pathOnDisk } from './path-on-disk.js';
 import type { Target } from './target.js';
 
 /** Larger "small files" are refused: account and package databases are far below this. */
@@ -33,7 +35,7 @@ export function imageFiles(target: Target): ImageFiles {
   for (const entry of target.entries) index.set(entry.path, entry);
   const problems: string[] = [];
   const folder = target.folder;
-  let realFolder: Promise<string> | undefined;
+  let realFolder: Promise<Buffer> | undefined;
 
   const contentEntry = (entry: ManifestEntry) =>
     entry.type === 'hardlink' && entry.target !== undefined ? index.get(entry.target) : entry;
@@ -54,28 +56,29 @@ export function imageFiles(target: Target): ImageFiles {
       const content = entry && contentEntry(entry);
       if (!entry || !content || content.type !== 'file') return undefined;
       if (content.size > MAX_BYTES) {
-        problems.push(`${displayPath(path)} is larger than ${MAX_BYTES} bytes; not read.`);
+        problems.push(`${shownPath(path)} is larger than ${MAX_BYTES} bytes; not read.`);
         return undefined;
       }
-      realFolder ??= realpath(folder);
-      const root = await realFolder;
-      let absolute: string;
+      realFolder ??= realpath(folder, { encoding: 'buffer' });
+      const root = Buffer.concat([await realFolder, Buffer.from('/')]);
+      let absolute: Buffer;
       try {
-        absolute = await realpath(join(folder, entry.path));
+        absolute = await realpath(pathOnDisk(folder, entry.path), { encoding: 'buffer' });
       } catch {
-        problems.push(`${displayPath(entry.path)} is listed but missing from ${folder}; not read.`);
+        problems.push(`${shownPath(entry.path)} is listed but missing from ${visible(folder)}; not read.`);
         return undefined;
       }
       // The manifest and the folder might disagree; never read outside the dump.
-      if (!absolute.startsWith(root + sep)) {
-        problems.push(`${displayPath(entry.path)} leads outside ${folder} on disk; not read.`);
+      if (!absolute.subarray(0, root.length).equals(root)) {
+        problems.push(`${shownPath(entry.path)} leads outside ${visible(folder)} on disk; not read.`);
         return undefined;
       }
       let bytes: Buffer;
       try {
         bytes = await readFile(absolute);
       } catch (error) {
-        problems.push(`Cannot read ${displayPath(entry.path)} in ${folder}: ${(error as Error).message}.`);
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        problems.push(`Cannot read ${shownPath(entry.path)} in ${visible(folder)}: ${reason}.`);
         return undefined;
       }
       if (
@@ -83,11 +86,12 @@ export function imageFiles(target: Target): ImageFiles {
         createHash('sha256').update(bytes).digest('hex') !== content.sha256
       ) {
         problems.push(
-          `${displayPath(entry.path)} in ${folder} differs from the manifest (the dump is not the manifest's); not read.`,
+          `${shownPath(entry.path)} in ${visible(folder)} differs from the manifest (the dump is not the manifest's); not read.`,
         );
         return undefined;
       }
-      return { path, resolved: entry.path, text: bytes.toString('utf8') };
+      // Decoded as names are, so a field's bytes that are not UTF-8 stay exact (and show as \xff).
+      return { path, resolved: entry.path, text: decodeBytes(bytes) };
     },
   };
 }

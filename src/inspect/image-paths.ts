@@ -1,4 +1,5 @@
 import type { ManifestEntry } from '../manifest.js';
+import { visible } from '../text/visible.js';
 
 /** Symlinks followed before giving up, as the kernel's limit. */
 const MAX_LINKS = 40;
@@ -23,6 +24,11 @@ export function pathDepth(path: string): number {
 /** A manifest path as users read it: rooted, `/` for the root itself. */
 export function displayPath(path: string): string {
   return `/${path}`;
+}
+
+/** {@link displayPath} as a terminal may show it: quoted when it holds a character a terminal would act on. */
+export function shownPath(path: string): string {
+  return visible(displayPath(path));
 }
 
 /**

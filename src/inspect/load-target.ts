@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { extractImage } from '../extract/extract-image.js';
 import { removeTree } from '../extract/output-folder.js';
 import type { PullPolicy } from '../options.js';
+import { visible } from '../text/visible.js';
 import { readManifestFile } from './read-manifest.js';
 import { scanFolder } from './scan-folder.js';
 import type { Target } from './target.js';
@@ -36,10 +37,12 @@ export async function withTarget<T>(
   if (found?.isDirectory()) return use(await loadFolder(spec, options));
   if (found?.isFile()) return use(await loadManifest(spec));
   if (options.manifest !== undefined) {
-    throw new UsageError(`--manifest goes with a dump folder, and ${spec} is not one.`);
+    throw new UsageError(`--manifest goes with a dump folder, and ${visible(spec)} is not one.`);
   }
   if (/^[./~]|\.json$/.test(spec)) {
-    throw new UsageError(`No such file or folder ${spec}; give an image, a dump folder or a manifest file.`);
+    throw new UsageError(
+      `No such file or folder ${visible(spec)}; give an image, a dump folder or a manifest file.`,
+    );
   }
   return withImage(spec, options, use);
 }
@@ -63,7 +66,9 @@ async function loadFolder(spec: string, options: LoadTargetOptions): Promise<Tar
       image: manifest.image,
       entries: manifest.entries,
       ownersFrom: 'manifest',
-      notes: [`Entries and owners come from the manifest ${manifestPath}; file contents from ${folder}.`],
+      notes: [
+        `Entries and owners come from the manifest ${visible(manifestPath)}; file contents from ${visible(folder)}.`,
+      ],
     };
   }
   const { entries, skipped } = await scanFolder(folder, {
@@ -71,10 +76,12 @@ async function loadFolder(spec: string, options: LoadTargetOptions): Promise<Tar
     signal: options.signal,
   });
   const notes = [
-    `Scanned ${folder}: owners are as on disk (a dump written without root, or by docker cp, has lost them; keep the manifest as ${basename(folder)}.json beside it for the true ones).`,
+    `Scanned ${visible(folder)}: owners are as on disk (a dump written without root, or by docker cp, has lost them; keep the manifest as ${visible(`${basename(folder)}.json`)} beside it for the true ones).`,
   ];
   if (skipped.length > 0)
-    notes.push(`Left out ${skipped.length} sockets or other unknown kinds: ${skipped.join(', ')}.`);
+    notes.push(
+      `Left out ${skipped.length} sockets or other unknown kinds: ${skipped.map((path) => visible(`/${path}`)).join(', ')}.`,
+    );
   return {
     kind: 'folder',
     spec,
@@ -105,8 +112,8 @@ async function loadManifest(spec: string): Promise<Target> {
     ownersFrom: 'manifest',
     notes: [
       folder === null
-        ? `No dump folder ${besideFolder} beside the manifest: users, OS and packages cannot be read (file contents are not in a manifest).`
-        : `File contents come from ${folder}, the dump folder beside the manifest.`,
+        ? `No dump folder ${visible(besideFolder)} beside the manifest: users, OS and packages cannot be read (file contents are not in a manifest).`
+        : `File contents come from ${visible(folder)}, the dump folder beside the manifest.`,
     ],
   };
 }

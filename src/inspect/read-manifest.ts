@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { type EntryType, type Manifest, type ManifestEntry, sortEntries } from '../manifest.js';
+import { visible } from '../text/visible.js';
 
 const TYPES = new Set<EntryType>(['file', 'dir', 'symlink', 'hardlink', 'fifo', 'char', 'block']);
 
@@ -12,18 +13,18 @@ export async function readManifestFile(path: string): Promise<Manifest> {
     data = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`Cannot read manifest ${path}: ${reason}; ${hint}.`, { cause: error });
+    throw new UsageError(`Cannot read manifest ${visible(path)}: ${reason}; ${hint}.`, { cause: error });
   }
   const manifest = data as Partial<Manifest> | null;
   if (manifest?.schema !== 1 || !Array.isArray(manifest.entries) || typeof manifest.image !== 'object') {
-    throw new UsageError(`${path} is not a distroless-contents manifest (schema 1); ${hint}.`);
+    throw new UsageError(`${visible(path)} is not a distroless-contents manifest (schema 1); ${hint}.`);
   }
   let sorted = true;
   let previous = '';
   for (const [index, entry] of manifest.entries.entries()) {
     const { path: entryPath, type } = (entry ?? {}) as Partial<ManifestEntry>;
     if (typeof entryPath !== 'string' || !TYPES.has(type as EntryType)) {
-      throw new UsageError(`${path}: entry ${index} has no valid path and type; ${hint}.`);
+      throw new UsageError(`${visible(path)}: entry ${index} has no valid path and type; ${hint}.`);
     }
     if (index > 0 && entryPath <= previous) sorted = false;
     previous = entryPath;

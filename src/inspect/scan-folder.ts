@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../errors.js';
 import type { EntryType } from '../manifest.js';
 import { sortEntries } from '../manifest.js';
+import { decodeBytes } from '../text/byte-string.js';
+import { visible } from '../text/visible.js';
+import { pathOnDisk } from './path-on-disk.js';
 import type { InspectEntry } from './target.js';
 
 export interface ScanOptions {
@@ -23,16 +25,17 @@ export interface ScanResult {
  * Lists a dump folder like a manifest: one lstat per entry, nothing read unless `hash` is asked.
  * Walks each folder in name order, as the engine's archive does, so the first path of an inode is the
  * file and later ones are hardlinks to it; on-disk bytes are counted once per inode, as du does.
+ * Names are read as bytes and decoded as the manifest decodes tar names, so both give one path the same identity.
  */
 export async function scanFolder(root: string, options: ScanOptions = {}): Promise<ScanResult> {
   const entries: InspectEntry[] = [];
   const skipped: string[] = [];
   const inodes = new Map<string, string>();
   // Synchronous calls: tens of thousands of lstats go several times faster than through the thread pool.
-  const walk = (dir: string, prefix: string) => {
-    for (const name of readNames(dir, prefix)) {
+  const walk = (dir: Buffer, prefix: string) => {
+    for (const { name, bytes } of readNames(dir, prefix)) {
       const path = prefix === '' ? name : `${prefix}/${name}`;
-      const absolute = join(dir, name);
+      const absolute = Buffer.concat([dir, SLASH, bytes]);
       const stats = lstatSync(absolute);
       const type = entryType(stats);
       if (type === undefined) {
@@ -58,26 +61,32 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
         type,
         size: type === 'file' ? stats.size : 0,
         diskBytes: stats.blocks * 512,
-        ...(type === 'symlink' && { target: readlinkSync(absolute) }),
+        ...(type === 'symlink' && { target: decodeBytes(readlinkSync(absolute, { encoding: 'buffer' })) }),
         ...((type === 'char' || type === 'block') && deviceNumbers(stats.rdev)),
       });
       if (type === 'dir') walk(absolute, path);
     }
   };
-  walk(root, '');
+  walk(Buffer.from(root), '');
   if (options.hash) await hashFiles(root, entries, options.signal);
   return { entries: sortEntries(entries), skipped };
 }
 
-function readNames(dir: string, prefix: string): string[] {
+const SLASH = Buffer.from('/');
+
+function readNames(dir: Buffer, prefix: string): { name: string; bytes: Buffer }[] {
   try {
-    // Default sort is by UTF-16 code unit, the order the manifest uses.
-    return readdirSync(dir).sort();
+    const names = readdirSync(dir, { encoding: 'buffer' }).map((bytes) => ({
+      name: decodeBytes(bytes),
+      bytes,
+    }));
+    // By UTF-16 code unit of the decoded name, the order the manifest uses.
+    return names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES') {
       throw new UsageError(
-        `Cannot read /${prefix} in ${dir}: permission denied; run as root, or report the manifest written beside the dump.`,
+        `Cannot read ${visible(`/${prefix}`)} in ${visible(decodeBytes(dir))}: permission denied; run as root, or report the manifest written beside the dump.`,
         { cause: error },
       );
     }
@@ -108,7 +117,7 @@ async function hashFiles(root: string, entries: InspectEntry[], signal?: AbortSi
   for (const [index, entry] of entries.entries()) {
     if (entry.type !== 'file') continue;
     const hash = createHash('sha256');
-    await pipeline(createReadStream(join(root, entry.path)), hash, signal ? { signal } : {});
+    await pipeline(createReadStream(pathOnDisk(root, entry.path)), hash, signal ? { signal } : {});
     entries[index] = { ...entry, sha256: hash.digest('hex') };
   }
 }

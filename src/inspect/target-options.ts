@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { PullPolicy } from '../options.js';
+import { visibleText } from '../text/visible.js';
 import type { LoadTargetOptions } from './load-target.js';
 
 const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
@@ -17,7 +18,7 @@ export function imageTargetOptions(
     platform: values.platform,
     base: values.base,
     signal: context.signal,
-    log: context.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
+    log: context.quiet ? () => {} : (line) => process.stderr.write(`${visibleText(line)}\n`),
   };
 }
 
