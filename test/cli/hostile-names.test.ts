@@ -134,7 +134,7 @@ describe('progress lines', () => {
       report({ kind: 'output', step: 'build', line: `Step 1/2 : COPY ${CLEAR}\u202e` });
       report({ kind: 'step', step: 'pull', state: 'done', durationMs: 1000 });
       // On a terminal the reporter's own \r\e[K redraws the live line; nothing else may be raw.
-      const foreign = written.replace(/\r\x1b\[K/g, '');
+      const foreign = written.replaceAll('\r\u001b[K', '');
       expect(rawHidden(foreign.replace(/\n/g, ''))).toEqual([]);
       expect(written).toContain("pulling $'evil\\e]2;PWNED\\a'");
       if (isTTY) expect(written).toContain("build: Step 1/2 : COPY $'\\e[2J\\e[H\\u202e'");

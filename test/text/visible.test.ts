@@ -78,8 +78,8 @@ const CLASSES: Record<string, [string, string][]> = {
 describe('visible: names as a terminal may show them', () => {
   for (const [title, cases] of Object.entries(CLASSES)) {
     it(`escapes ${title}`, () => {
-      for (const [char, escape] of cases) {
-        expect(visible(`a${char}b`)).toBe(`$'a${escape}b'`);
+      for (const [char, escaped] of cases) {
+        expect(visible(`a${char}b`)).toBe(`$'a${escaped}b'`);
         expect(visible(`a${char}b`)).not.toMatch(RAW_HIDDEN);
       }
     });
