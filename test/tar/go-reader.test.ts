@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBytes } from '../../src/tar/byte-string.js';
 import { type GoHeader, TarParser } from '../../src/tar/tar-reader.js';
+import { buildGoReader, goRead } from './go-oracle.js';
 import { NAMED_RECIPES, tarBytes, tarRecipe } from './tar-corpus.js';
 
 // The differential test of our tar reader against Go's archive/tar itself (test/tar/go-reader/main.go),
@@ -18,11 +18,7 @@ let goReader: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'dc-go-reader-'));
-  goReader = join(work, 'go-reader');
-  await execa('go', ['build', '-o', goReader, 'main.go'], {
-    cwd: join(import.meta.dirname, 'go-reader'),
-    env: { GOCACHE: join(tmpdir(), 'dc-go-cache'), GOFLAGS: '-mod=mod', GO111MODULE: 'off' },
-  });
+  goReader = await buildGoReader(work);
 });
 
 afterAll(async () => {
@@ -88,20 +84,7 @@ function comparable(reads: Read[]): Read[] {
 }
 
 async function theirs(tars: readonly Buffer[]): Promise<Read[][]> {
-  const framed = tars.flatMap((tar) => {
-    const length = Buffer.alloc(8);
-    length.writeBigUInt64BE(BigInt(tar.length));
-    return [length, tar];
-  });
-  const { stdout } = await execa(goReader, { input: Buffer.concat(framed), maxBuffer: 1 << 30 });
-  const all: Read[][] = [[]];
-  for (const line of stdout.trim().split('\n')) {
-    const read = JSON.parse(line) as Read;
-    (all[all.length - 1] as Read[]).push(read);
-    if ('end' in read) all.push([]);
-  }
-  all.pop();
-  return all;
+  return goRead(goReader, tars);
 }
 
 describe.sequential("the tar reader agrees with Go's archive/tar", () => {

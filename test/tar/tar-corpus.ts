@@ -437,8 +437,8 @@ function writeNumber(b: Buffer, offset: number, length: number, spelling: Number
   field.write(text.slice(-length), 0, 'latin1');
 }
 
-const octal = (value: bigint): NumberSpelling => ({ kind: 'octal', value, pad: 'zeros-nul' });
-const plain: Omit<Member, 'name' | 'magic' | 'gnuTimes' | 'prefix'> = {
+export const octal = (value: bigint): NumberSpelling => ({ kind: 'octal', value, pad: 'zeros-nul' });
+export const plain: Omit<Member, 'name' | 'magic' | 'gnuTimes' | 'prefix'> = {
   extensions: [],
   typeflag: '0',
   linkname: Buffer.alloc(0),
