@@ -22,6 +22,15 @@ const TYPES: Readonly<Record<string, EntryType>> = {
  */
 export function entryReader(stripComponents: number): { sink: Writable; entries: ManifestEntry[] } {
   const entries: ManifestEntry[] = [];
+  // A name listed twice is written twice by GNU tar, the later one last: that one describes the disk.
+  const indexOf = new Map<string, number>();
+  const add = (entry: ManifestEntry) => {
+    const index = indexOf.get(entry.path);
+    if (index === undefined) {
+      indexOf.set(entry.path, entries.length);
+      entries.push(entry);
+    } else entries[index] = entry;
+  };
   const parser = new TarParser({
     entry(entry) {
       if (entry.typeflag === 'g') return undefined;
@@ -45,7 +54,7 @@ export function entryReader(stripComponents: number): { sink: Writable; entries:
               : type === 'hardlink'
                 ? normalise(header.linkname, stripComponents)
                 : undefined;
-          entries.push({
+          add({
             path,
             type,
             mode: header.mode,

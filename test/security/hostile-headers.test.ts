@@ -98,6 +98,15 @@ const MEMBERS: Member[] = [
       }),
     ],
   }),
+  // The kernel refuses user.* attributes on a symlink: the engine skips it (moby ignores EPERM), so does GNU tar.
+  member('link', {
+    typeflag: '2',
+    linkname: Buffer.from('etc/passwd'),
+    size: octal(0n),
+    dataLength: 0,
+    numbers: { ...plain.numbers, mode: octal(0o777n) },
+    extensions: [pax({ 'SCHILY.xattr.user.s': 'on a symlink' })],
+  }),
   member('base256', {
     numbers: {
       ...plain.numbers,
@@ -152,8 +161,13 @@ describe('header variants, loaded into the engine and dumped', () => {
 
       it('succeeds, touching nothing outside the output', () => {
         expect(run().exitCode, run().stderr).toBe(0);
-        // As root every attribute can be set: no warning.
-        expect(run().stderr).toBe('');
+        // As root every attribute can be set but user.* on a symlink, which the kernel refuses: one warning.
+        // Engine 20.10's archive carries no xattr of a symlink, so the article method has nothing to warn of.
+        expect(run().stderr).toBe(
+          method === 'fast'
+            ? `warning: Could not set 1 extended attribute: Cannot set 'user.s' extended attribute for file 'link': Operation not permitted; the manifest lists them.`
+            : '',
+        );
         expect(run().changedCanaries).toEqual([]);
         expect(run().leftovers).toEqual([]);
       });
@@ -168,6 +182,10 @@ describe('header variants, loaded into the engine and dumped', () => {
         const manifest = byPath(entries);
         for (const read of members) {
           const entry = manifest.get(pathOf(read.name));
+          if (read.typeflag === '2') {
+            expect(entry).toMatchObject({ type: 'symlink', target: fromHex(read.linkname) });
+            continue;
+          }
           if (read.typeflag === '1') {
             expect(entry).toMatchObject({ type: 'hardlink', target: pathOf(read.linkname) });
             continue;
