@@ -4,8 +4,9 @@ import { BLOCK, padding, TarParser } from '../tar/tar-reader.js';
 /**
  * Passes through, byte for byte, only the members of a tar stream at or below `dir` (a relative path such as
  * `distroless-contents`), with the PAX and GNU long-name headers that belong to them, then ends the archive.
- * Members are told apart by the one tar reader (src/tar, as Go reads them); byte for byte, so nothing a tar
- * writer put there (owners, xattrs, devices, hardlinks) is re-encoded.
+ * Members are told apart by the one tar reader (src/tar, as Go reads them); headers and data byte for byte
+ * (the padding after data is zeros), so nothing a tar writer put there (owners, xattrs, devices, hardlinks) is
+ * re-encoded.
  */
 export class TarSubtree extends Transform {
   readonly #dir: string;
