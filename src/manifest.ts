@@ -1,9 +1,16 @@
 /** The kinds of entry a dump holds, named as in the manifest. */
 export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'fifo' | 'char' | 'block';
 
-/** One filesystem entry of the image, as the image's archive describes it (true owners, even when the dump could not apply them). */
+/**
+ * One filesystem entry of the image, as the image's archive describes it (true owners, even when the dump could
+ * not apply them).
+ *
+ * Names are bytes: `path`, `target` and xattr names and values are the archive's bytes decoded as UTF-8 where
+ * they are valid UTF-8, each other byte as the lone surrogate U+DC00+byte (Python's `surrogateescape`; JSON
+ * writes it `\udcff`). That is a bijection, so `path` is the entry's exact identity: no two entries share one.
+ */
 export interface ManifestEntry {
-  /** Relative to the image root, `/`-separated, no leading `./` or `/`. */
+  /** Relative to the image root, `/`-separated, no leading `./` or `/`; a byte string as above. */
   readonly path: string;
   readonly type: EntryType;
   /** Permission bits including setuid (0o4000), setgid (0o2000) and sticky (0o1000). */
@@ -21,7 +28,7 @@ export interface ManifestEntry {
   /** Device numbers of char and block devices. */
   readonly devmajor?: number;
   readonly devminor?: number;
-  /** Extended attributes the archive carries (PAX `SCHILY.xattr.*`), by name. */
+  /** Extended attributes the archive carries (PAX `SCHILY.xattr.*`, as Go reads them), by name; exact bytes as above. */
   readonly xattrs?: Readonly<Record<string, string>>;
 }
 

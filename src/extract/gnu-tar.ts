@@ -7,8 +7,6 @@ export interface GnuTarExtractOptions {
   readonly dir: string;
   /** Leading path components to drop from every member name. */
   readonly stripComponents?: number;
-  /** The extended attributes to restore as root, a GNU tar `--xattrs-include` pattern. */
-  readonly xattrs: string;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -27,7 +25,10 @@ export function spawnGnuTarExtract(options: GnuTarExtractOptions) {
   const args = ['-x', '-p', '--numeric-owner', '--warning=no-timestamp', '--delay-directory-restore'];
   if (options.stripComponents) args.push(`--strip-components=${options.stripComponents}`);
   args.push('-C', options.dir, '-f', '-');
-  if (isRoot) args.push('--same-owner', '--xattrs', `--xattrs-include=${options.xattrs}`);
+  if (isRoot) args.push('--same-owner');
+  // Every attribute the process may set: GNU tar's default is user.* alone, and as non-root the kernel
+  // refuses the others (see restorableXattr).
+  args.push('--xattrs', `--xattrs-include=${isRoot ? '*' : 'user.*'}`);
   return execa('tar', args, {
     stdin: 'pipe',
     stdout: 'ignore',
@@ -38,6 +39,11 @@ export function spawnGnuTarExtract(options: GnuTarExtractOptions) {
     env: { LC_ALL: 'C' },
     ...(options.signal && { cancelSignal: options.signal }),
   });
+}
+
+/** True when this process may set the extended attribute: security.* and trusted.* need root, user.* does not. */
+export function restorableXattr(name: string): boolean {
+  return isRoot || name.startsWith('user.');
 }
 
 export interface GnuTarResult {
@@ -92,6 +98,19 @@ export function isOutputFault(failure: OutputError | undefined): boolean {
   return failure?.code === 'DISK_FULL' || failure?.code === 'OUTPUT_NOT_WRITABLE';
 }
 
+// GNU tar warns (exit 0) where the kernel refuses an attribute, such as user.* on a symlink; the engine
+// skips those too (moby ignores EPERM and ENOTSUP from lsetxattr).
+const XATTR_REFUSED = /: Cannot set '.*' extended attribute for file '.*': /;
+
+/** GNU tar's words for each extended attribute it could not set. */
+export function xattrRefusals(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => XATTR_REFUSED.test(line))
+    .map((line) => line.replace(/^tar: (?:l?setxattr: )?/, ''));
+}
+
 // GNU tar reports a write cut short by a full disk as "Wrote only N of M bytes".
 const DISK_FULL = /No space left on device|Wrote only \d+ of \d+ bytes/;
 const NOT_WRITABLE = /Permission denied|Read-only file system/;
@@ -104,6 +123,7 @@ function tarProblems(stderr: string, expectedMknodFailures: number): string[] {
     .map((line) => line.trim())
     .filter((line) => {
       if (!line || /^tar: Exiting with failure status due to previous errors/.test(line)) return false;
+      if (XATTR_REFUSED.test(line)) return false;
       if (/: Cannot mknod: Operation not permitted$/.test(line) && mknod < expectedMknodFailures) {
         mknod++;
         return false;

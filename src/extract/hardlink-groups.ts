@@ -25,7 +25,8 @@ export function entryOf(fields: EntryFields): ManifestEntry {
 }
 
 /**
- * Rewrites every hardlink group the same way whatever produced it: the code-unit-smallest name holds the
+ * Rewrites every hardlink group the same way whatever produced it, keyed by `path`, the exact byte identity of
+ * a name (byte-string.ts: two names that differ in one byte never meet): the code-unit-smallest name holds the
  * inode's own entry, the others are hardlinks to it, all with the inode's metadata. An archive names the
  * first name of its walk as the file and an image layer may name any, so without this the article and fast
  * methods would describe one inode differently.

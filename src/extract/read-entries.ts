@@ -1,79 +1,98 @@
 import { createHash } from 'node:crypto';
-import type { Writable } from 'node:stream';
-import tar from 'tar-stream';
+import { Writable } from 'node:stream';
 import type { EntryType, ManifestEntry } from '../manifest.js';
+import { type TarHeader, toMember } from '../tar/tar-member.js';
+import { TarParser } from '../tar/tar-reader.js';
 
 const TYPES: Readonly<Record<string, EntryType>> = {
   file: 'file',
-  'contiguous-file': 'file',
-  directory: 'dir',
+  dir: 'dir',
   symlink: 'symlink',
-  link: 'hardlink',
+  hardlink: 'hardlink',
   fifo: 'fifo',
-  'character-device': 'char',
-  'block-device': 'block',
+  char: 'char',
+  block: 'block',
 };
 
-const XATTR_PREFIX = 'SCHILY.xattr.';
-
 /**
- * A writable that parses a tar stream into manifest entries, hashing file contents on the way.
- * `stripComponents` leading path components are removed from names and hardlink targets; the entry that
- * becomes empty (the archive's own top folder) is the root and is left out.
+ * A writable that parses a tar stream into manifest entries with the one tar reader (src/tar, as Go reads
+ * it), hashing file contents on the way. `stripComponents` leading path components are removed from names
+ * and hardlink targets; the entry that becomes empty (the archive's own top folder) is the root and is left
+ * out. Names, targets and xattrs are byte strings (byte-string.ts).
  */
 export function entryReader(stripComponents: number): { sink: Writable; entries: ManifestEntry[] } {
   const entries: ManifestEntry[] = [];
-  const extract = tar.extract();
-  extract.on('entry', (header, body, next) => {
-    // An archive cut mid-entry (the engine died) destroys the entry with the error the pipeline already
-    // reports; left unheard, that second 'error' crashes the process before anything is cleaned up.
-    body.on('error', () => {});
-    const type = TYPES[header.type ?? 'file'];
-    const path = normalise(header.name, stripComponents);
-    if (type === undefined || path === '') {
-      body.on('end', next).resume();
-      return;
-    }
-    const pax = (header.pax ?? {}) as Readonly<Record<string, string>>;
-    const hash = type === 'file' ? createHash('sha256') : undefined;
-    body.on('data', (chunk: unknown) => {
-      hash?.update(chunk as Buffer);
-    });
-    body.on('end', () => {
-      const xattrs = Object.fromEntries(
-        Object.entries(pax)
-          .filter(([key]) => key.startsWith(XATTR_PREFIX))
-          .map(([key, value]) => [key.slice(XATTR_PREFIX.length), value]),
-      );
-      const target =
-        type === 'symlink'
-          ? (header.linkname ?? '')
-          : type === 'hardlink'
-            ? normalise(header.linkname ?? '', stripComponents)
-            : undefined;
-      entries.push({
-        path,
-        type,
-        mode: (header.mode ?? 0) & 0o7777,
-        // Large ids travel in PAX records, which tar-stream leaves undecoded.
-        uid: pax.uid !== undefined ? Number(pax.uid) : (header.uid ?? 0),
-        gid: pax.gid !== undefined ? Number(pax.gid) : (header.gid ?? 0),
-        size: type === 'file' ? (header.size ?? 0) : 0,
-        mtime: Math.floor(
-          (pax.mtime !== undefined ? Number(pax.mtime) * 1000 : (header.mtime?.getTime() ?? 0)) / 1000,
-        ),
-        ...(target !== undefined && { target }),
-        ...(hash && { sha256: hash.digest('hex') }),
-        ...((type === 'char' || type === 'block') && {
-          devmajor: header.devmajor ?? 0,
-          devminor: header.devminor ?? 0,
-        }),
-        ...(Object.keys(xattrs).length > 0 && { xattrs }),
-      });
-      next();
-    });
+  // A name listed twice is written twice by GNU tar, the later one last: that one describes the disk.
+  const indexOf = new Map<string, number>();
+  const add = (entry: ManifestEntry) => {
+    const index = indexOf.get(entry.path);
+    if (index === undefined) {
+      indexOf.set(entry.path, entries.length);
+      entries.push(entry);
+    } else entries[index] = entry;
+  };
+  const parser = new TarParser({
+    entry(entry) {
+      if (entry.typeflag === 'g') return undefined;
+      let header: TarHeader;
+      try {
+        header = toMember(entry);
+      } catch {
+        // A kind no dump holds (the engine's archive has none): GNU tar decides what to do with it.
+        return undefined;
+      }
+      const type = TYPES[header.kind] as EntryType;
+      const path = normalise(header.name, stripComponents);
+      if (path === '') return undefined;
+      const hash = type === 'file' ? createHash('sha256') : undefined;
+      return {
+        update: (chunk) => hash?.update(chunk),
+        end: () => {
+          const target =
+            type === 'symlink'
+              ? header.linkname
+              : type === 'hardlink'
+                ? normalise(header.linkname, stripComponents)
+                : undefined;
+          add({
+            path,
+            type,
+            mode: header.mode,
+            uid: header.uid,
+            gid: header.gid,
+            size: header.size,
+            mtime: header.mtime,
+            ...(target !== undefined && { target }),
+            ...(hash && { sha256: hash.digest('hex') }),
+            ...((type === 'char' || type === 'block') && {
+              devmajor: header.devmajor,
+              devminor: header.devminor,
+            }),
+            ...(Object.keys(header.xattrs).length > 0 && { xattrs: { ...header.xattrs } }),
+          });
+        },
+      };
+    },
   });
-  return { sink: extract as unknown as Writable, entries };
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      try {
+        if (!parser.ended) parser.write(chunk);
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+    final(callback) {
+      try {
+        parser.end();
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+  });
+  return { sink, entries };
 }
 
 /** Archive names may start with `./` or `/` and end with `/`; manifest paths do neither. */

@@ -4,8 +4,9 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OutputError } from '../errors.js';
 import type { ManifestEntry } from '../manifest.js';
-import { gnuTarFailure, isOutputFault, spawnGnuTarExtract } from './gnu-tar.js';
+import { gnuTarFailure, isOutputFault, spawnGnuTarExtract, xattrRefusals } from './gnu-tar.js';
 import { entryReader } from './read-entries.js';
+import { xattrWarnings } from './xattr-warnings.js';
 
 export interface WriteArchiveOptions {
   /** Leading path components to drop (the archive's top folder). */
@@ -36,7 +37,6 @@ export async function writeArchive(
   const child = spawnGnuTarExtract({
     dir,
     stripComponents: options.stripComponents,
-    xattrs: '*',
     signal: options.signal,
   });
   const reader = entryReader(options.stripComponents);
@@ -80,6 +80,7 @@ export async function writeArchive(
       `Skipped ${skipped.length} device node${skipped.length === 1 ? '' : 's'} (creating them needs root): ${skipped.join(', ')}; the manifest lists them.`,
     );
   }
+  warnings.push(...xattrWarnings(reader.entries, xattrRefusals(result.stderr)));
   return { entries: reader.entries, warnings };
 }
 

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeBytes } from '../../src/tar/byte-string.js';
 import { type GuardedRun, guardedRun, METHODS, type Method, makeCanary, treeShape } from './guarded-run.js';
 import { HOSTILE_CASES, type HostileCase } from './hostile-cases.js';
 import { type LoadOutcome, loadHostileImage, removeHostileImages } from './hostile-image.js';
@@ -107,8 +108,8 @@ describe.each(HOSTILE_CASES)('$name: $attempt', (hostile: HostileCase) => {
       expect(errors).toEqual([]);
       expect(treeShape(run.tree ?? [])).toEqual(hostile.expected?.(hostCanary(hostile)));
       hostile.verify?.(run.tree ?? []);
-      // The manifest lists exactly what is on disk, names decoded as UTF-8 (invalid bytes become U+FFFD).
-      const onDisk = (run.tree ?? []).map((entry) => entry.path.toString('utf8')).sort();
+      // The manifest lists exactly what is on disk, by exact name (byte strings, surrogateescape).
+      const onDisk = (run.tree ?? []).map((entry) => decodeBytes(entry.path)).sort();
       expect((run.manifest?.entries ?? []).map((entry) => entry.path).sort()).toEqual(onDisk);
     });
   }

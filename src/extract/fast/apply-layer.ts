@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OutputError } from '../../errors.js';
-import { gnuTarFailure, isOutputFault, spawnGnuTarExtract } from '../gnu-tar.js';
-import { KEPT_XATTR } from './canonical-header.js';
+import { gnuTarFailure, isOutputFault, spawnGnuTarExtract, xattrRefusals } from '../gnu-tar.js';
 import { createLayerFilter } from './layer-filter.js';
 import { LayerRules } from './layer-rules.js';
 import type { LayerTree } from './layer-tree.js';
@@ -14,6 +13,8 @@ export interface ApplyLayerOptions {
   /** Position of the layer, lowest first. */
   readonly index: number;
   readonly signal?: AbortSignal | undefined;
+  /** Where GNU tar's words go for each extended attribute the kernel refused (a warning, not a failure). */
+  readonly xattrRefusals?: string[];
 }
 
 /**
@@ -29,8 +30,7 @@ export async function applyLayer(
   options: ApplyLayerOptions,
 ): Promise<number> {
   const rules = new LayerRules(tree, dir, options.index);
-  // The filter writes no other xattr; the include pattern says so to GNU tar as well.
-  const child = spawnGnuTarExtract({ dir, xattrs: KEPT_XATTR, signal: options.signal });
+  const child = spawnGnuTarExtract({ dir, signal: options.signal });
   let streamError: unknown;
   try {
     await pipeline(
@@ -62,6 +62,7 @@ export async function applyLayer(
     );
   }
   if (failure) throw failure;
+  options.xattrRefusals?.push(...xattrRefusals(result.stderr));
   rules.finish();
   return skipped;
 }

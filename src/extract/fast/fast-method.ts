@@ -11,6 +11,7 @@ import { type ProgressListener, step } from '../../progress.js';
 import type { ImageReference } from '../../reference.js';
 import type { DumpedImage } from '../article-method.js';
 import { removeTree, STAGING_PREFIX } from '../output-folder.js';
+import { xattrWarnings } from '../xattr-warnings.js';
 import { applyLayer } from './apply-layer.js';
 import { LayerTree } from './layer-tree.js';
 import { readSave } from './read-save.js';
@@ -41,6 +42,7 @@ export async function dumpImageLayers(
   const { signal, log } = options;
   const diffIds = image.RootFS?.Layers ?? [];
   const tree = new LayerTree();
+  const xattrRefusals: string[] = [];
   // Named like a staging folder, so the clean-up of an interrupted run finds it too.
   const spillDir = join(
     dirname(dir),
@@ -64,7 +66,7 @@ export async function dumpImageLayers(
       signal,
       apply: async (layer, index) => {
         log(`applying layer ${index + 1} of ${diffIds.length}`);
-        await applyLayer(layer, dir, tree, { index, signal });
+        await applyLayer(layer, dir, tree, { index, signal, xattrRefusals });
       },
     });
     failed = false;
@@ -88,6 +90,7 @@ export async function dumpImageLayers(
       `Skipped ${skipped.length} device node${skipped.length === 1 ? '' : 's'} (creating them needs root): ${skipped.join(', ')}; the manifest lists them.`,
     );
   }
+  warnings.push(...xattrWarnings(entries, xattrRefusals));
   return { entries, warnings };
 }
 

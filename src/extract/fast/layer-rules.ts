@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, lchownSync, lstatSync, mkdirSync, rmSync, unlinkSync, utimesSync } from 'node:fs';
-import { KEPT_XATTR } from './canonical-header.js';
+import { encodeBytes } from '../../tar/byte-string.js';
+import { splitPath } from '../../tar/member-path.js';
+import { paxTime } from '../../tar/pax-time.js';
+import type { TarHeader } from '../../tar/tar-member.js';
 import type { DataSink } from './layer-filter.js';
 import {
   type DirMeta,
@@ -11,8 +14,6 @@ import {
   type TreeNode,
   touchedBy,
 } from './layer-tree.js';
-import { splitPath } from './member-path.js';
-import { paxTime, type TarHeader, utf8 } from './tar-header.js';
 import { UnsupportedLayerError } from './unsupported-layer-error.js';
 
 const WHITEOUT = '.wh.';
@@ -158,7 +159,7 @@ export class LayerRules {
       }
       if (child && child.layer === this.layer) {
         throw new UnsupportedLayerError(
-          `layer member below ${JSON.stringify(utf8(parts.slice(0, i + 1).join('/')))}, which the same layer made a non-directory`,
+          `layer member below ${JSON.stringify(parts.slice(0, i + 1).join('/'))}, which the same layer made a non-directory`,
         );
       }
       // A lower non-directory in the way goes (never followed); a missing parent is made, 0755 root.
@@ -180,7 +181,7 @@ export class LayerRules {
   private removeLowerDir(parent: DirNode, parentParts: string[], name: string, existing: DirNode): void {
     if (touchedBy(existing, this.layer)) {
       throw new UnsupportedLayerError(
-        `layer replaces ${JSON.stringify(utf8([...parentParts, name].join('/')))}, a directory it wrote itself, by a non-directory`,
+        `layer replaces ${JSON.stringify([...parentParts, name].join('/'))}, a directory it wrote itself, by a non-directory`,
       );
     }
     this.remove(parent, parentParts, name);
@@ -191,7 +192,7 @@ export class LayerRules {
     const target = this.tree.node(targetParts);
     if (target?.kind !== 'leaf' || targetParts.join('/') === parts.join('/')) {
       throw new UnsupportedLayerError(
-        `layer hardlink ${JSON.stringify(utf8(header.name))} points to ${JSON.stringify(utf8(header.linkname))}, which is not a file of the image`,
+        `layer hardlink ${JSON.stringify(header.name)} points to ${JSON.stringify(header.linkname)}, which is not a file of the image`,
       );
     }
     const { inode } = target;
@@ -238,7 +239,7 @@ export class LayerRules {
 
   /** A Buffer, not a string: names are bytes, and a string path would be re-encoded as UTF-8. */
   private path(parts: readonly string[]): Buffer {
-    return Buffer.concat([this.root, Buffer.from(`/${parts.join('/')}`, 'latin1')]);
+    return Buffer.concat([this.root, encodeBytes(`/${parts.join('/')}`)]);
   }
 }
 
@@ -274,6 +275,5 @@ function leafInode(header: TarHeader): Inode {
 }
 
 function keptXattrs(header: TarHeader): Record<string, string> | undefined {
-  const value = header.pax[`SCHILY.xattr.${KEPT_XATTR}`];
-  return value === undefined ? undefined : { [KEPT_XATTR]: utf8(value) };
+  return Object.keys(header.xattrs).length === 0 ? undefined : { ...header.xattrs };
 }

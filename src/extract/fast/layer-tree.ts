@@ -1,6 +1,5 @@
 import type { EntryType, ManifestEntry } from '../../manifest.js';
 import { canonicaliseHardlinks, entryOf } from '../hardlink-groups.js';
-import { utf8 } from './tar-header.js';
 
 /** What a non-directory name holds; names that are hardlinks of each other share one object. */
 export interface Inode {
@@ -12,7 +11,7 @@ export interface Inode {
   mtime: number;
   size: number;
   sha256?: string;
-  /** Symlink target, raw bytes in a latin1 string. */
+  /** Symlink target, a byte string. */
   target?: string;
   devmajor?: number;
   devminor?: number;
@@ -32,7 +31,7 @@ export interface DirMeta {
 export interface DirNode {
   readonly kind: 'dir';
   meta: DirMeta;
-  /** By raw name (latin1 string of the bytes). */
+  /** By name, a byte string. */
   readonly children: Map<string, TreeNode>;
   /** Index of the highest layer whose diff holds this directory (listed or as a parent of something). */
   layer: number;
@@ -83,7 +82,7 @@ export class LayerTree {
     const primaries = new Map<Inode, string>();
     const walk = (dir: DirNode, prefix: string) => {
       for (const [name, node] of dir.children) {
-        const path = prefix + utf8(name);
+        const path = prefix + name;
         if (node.kind === 'dir') {
           const { mode, uid, gid, mtime, xattrs } = node.meta;
           entries.push(entryOf({ path, type: 'dir', mode, uid, gid, size: 0, mtime, xattrs }));
@@ -101,9 +100,7 @@ export class LayerTree {
           continue;
         }
         primaries.set(inode, path);
-        entries.push(
-          entryOf({ ...inode, path, ...(inode.target !== undefined && { target: utf8(inode.target) }) }),
-        );
+        entries.push(entryOf({ ...inode, path }));
       }
     };
     walk(this.root, '');
