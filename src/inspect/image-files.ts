@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import type { ManifestEntry } from '../manifest.js';
-import { decodeBytes } from '../text/byte-string.js';
+import { decodeBytes } from '../tar/byte-string.js';
 import { visible } from '../text/visible.js';
 import { resolveInImage, shownPath } from './image-paths.js';
 import { pathOnDisk } from './path-on-disk.js';

@@ -1,4 +1,4 @@
-import { encodeBytes } from '../text/byte-string.js';
+import { encodeBytes } from '../tar/byte-string.js';
 
 /**
  * Where a manifest path lies under a dump folder, as bytes: a name that was not UTF-8 holds lone surrogates,

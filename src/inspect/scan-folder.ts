@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../errors.js';
 import type { EntryType } from '../manifest.js';
 import { sortEntries } from '../manifest.js';
-import { decodeBytes } from '../text/byte-string.js';
+import { decodeBytes } from '../tar/byte-string.js';
 import { visible } from '../text/visible.js';
 import { pathOnDisk } from './path-on-disk.js';
 import type { InspectEntry } from './target.js';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBytes, encodeBytes } from '../../src/text/byte-string.js';
+import { decodeBytes, encodeBytes } from '../../src/tar/byte-string.js';
 import { visible, visibleJson, visibleLines, visibleText } from '../../src/text/visible.js';
 import { RAW_HIDDEN } from '../support/raw-hidden.js';
 
@@ -133,7 +133,9 @@ describe('visible: names as a terminal may show them', () => {
     );
     const names = fc.sample(
       fc.oneof(
-        fc.uint8Array({ minLength: 1, maxLength: 24 }).map((b) => decodeBytes(b.map((x) => x || 1))),
+        fc
+          .uint8Array({ minLength: 1, maxLength: 24 })
+          .map((b) => decodeBytes(Buffer.from(b.map((x) => x || 1)))),
         fc
           .array(fc.oneof(hostile, fc.string({ maxLength: 3 })), { minLength: 1, maxLength: 8 })
           .map((parts) => parts.join('').replace(/\0/g, '')),
