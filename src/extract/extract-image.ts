@@ -74,6 +74,7 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
       method: opts.method,
       image: info,
       entries,
+      ...(warnings.length > 0 && { warnings }),
     };
     const manifestPath = opts.manifest === undefined ? undefined : resolve(opts.manifest);
     if (manifestPath) await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -13,6 +13,8 @@ const isRoot = process.getuid?.() === 0;
 export interface ApplyLayerOptions {
   /** Position of the layer, lowest first. */
   readonly index: number;
+  /** `dir` by its open descriptor (open-folder.ts), for our own changes below it; default `dir`. */
+  readonly root?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -28,7 +30,7 @@ export async function applyLayer(
   tree: LayerTree,
   options: ApplyLayerOptions,
 ): Promise<number> {
-  const rules = new LayerRules(tree, dir, options.index);
+  const rules = new LayerRules(tree, options.root ?? dir, options.index);
   // The filter writes no other xattr; the include pattern says so to GNU tar as well.
   const child = spawnGnuTarExtract({ dir, xattrs: KEPT_XATTR, signal: options.signal });
   let streamError: unknown;

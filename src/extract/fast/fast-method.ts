@@ -10,6 +10,7 @@ import type { ManifestEntry } from '../../manifest.js';
 import { type ProgressListener, step } from '../../progress.js';
 import type { ImageReference } from '../../reference.js';
 import type { DumpedImage } from '../article-method.js';
+import { openFolder } from '../open-folder.js';
 import { removeTree, STAGING_PREFIX } from '../output-folder.js';
 import { applyLayer } from './apply-layer.js';
 import { LayerTree } from './layer-tree.js';
@@ -47,6 +48,9 @@ export async function dumpImageLayers(
     `${STAGING_PREFIX}layers-${process.pid}-${randomBytes(4).toString('hex')}`,
   );
   let failed = true;
+  let entries: ManifestEntry[] = [];
+  let skipped: string[] = [];
+  const folder = await openFolder(dir);
   try {
     let archive: Readable;
     try {
@@ -64,9 +68,11 @@ export async function dumpImageLayers(
       signal,
       apply: async (layer, index) => {
         log(`applying layer ${index + 1} of ${diffIds.length}`);
-        await applyLayer(layer, dir, tree, { index, signal });
+        await applyLayer(layer, dir, tree, { index, root: folder.path, signal });
       },
     });
+    entries = tree.entries();
+    skipped = await missingDevices(folder.path, entries);
     failed = false;
   } catch (error) {
     signal?.throwIfAborted();
@@ -74,15 +80,14 @@ export async function dumpImageLayers(
     const reason = error instanceof Error ? error.message : String(error);
     throw new OutputError('EXTRACT_FAILED', `Reading the image's layers failed: ${reason}`, { cause: error });
   } finally {
+    await folder.close();
     // A failed cleanup is worth an error of its own only when it is the sole failure.
     await removeTree(spillDir).catch((error: unknown) => {
       if (!failed) throw error;
       log(`warning: could not remove ${spillDir}: ${error instanceof Error ? error.message : String(error)}`);
     });
   }
-  const entries = tree.entries();
   const warnings: string[] = [];
-  const skipped = await missingDevices(dir, entries);
   if (skipped.length > 0) {
     warnings.push(
       `Skipped ${skipped.length} device node${skipped.length === 1 ? '' : 's'} (creating them needs root): ${skipped.join(', ')}; the manifest lists them.`,
