@@ -1,7 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { closestName } from '../closest-name.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { commandLine } from '../invocation.js';
-import { closestOption } from './closest-option.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -86,7 +86,7 @@ function usageError(error: unknown, options: OptionsConfig, command: string): un
   const help = `see ${commandLine(command)} --help`;
   const unknown = /^Unknown option '([^']*)'/.exec(message)?.[1];
   if (unknown !== undefined) {
-    const meant = closestOption(unknown, Object.keys(options));
+    const meant = closestName(unknown.replace(/^-+/, ''), Object.keys(options));
     const hint = meant === undefined ? '' : `; did you mean --${meant}?`;
     return new UsageError(`Unknown option ${unknown}${hint} (${help})`, { cause: error });
   }

@@ -1,10 +1,10 @@
 /**
- * The known option a mistyped one most likely meant: the nearest by edit distance (a swap of two neighbours
- * counts once), within one edit for short names and two for longer ones, or the one it abbreviates.
+ * The known name a mistyped one most likely meant (an option, a local image): the nearest by edit distance
+ * (a swap of two neighbours counts once), within one edit for short names and two for longer ones, or the
+ * one it abbreviates.
  */
-export function closestOption(typed: string, known: readonly string[]): string | undefined {
-  const name = typed.replace(/^-+/, '').replace(/=.*$/, '');
-  if (name.length === 0) return undefined;
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  if (name.length === 0 || known.includes(name)) return undefined;
   let best: string | undefined;
   let bestDistance = name.length < 5 ? 2 : 3;
   for (const option of known) {
