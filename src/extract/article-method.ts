@@ -6,7 +6,7 @@ import type { ImageReference } from '../reference.js';
 import { CONTENTS_DIR } from '../template.js';
 import { buildArticleImage } from './article-image.js';
 import { contentsArchive } from './contents-archive.js';
-import { mayMissLongPaths, pathsMissingFromArchive } from './engine-skips.js';
+import { longPathWarning } from './engine-skips.js';
 import { writeArchive } from './write-archive.js';
 
 export interface ArticleMethodOptions {
@@ -81,18 +81,7 @@ export async function dumpWithArticleMethod(
     },
     `${CONTENTS_DIR} out of the container`,
   );
-  if (!mayMissLongPaths(written.entries)) return { source: built.source, ...written };
-  options.log("the archive holds paths near the engine's limit: checking it against the image's own layers");
-  const missing = await pathsMissingFromArchive(docker, built.source, written.entries, dir, signal);
-  if (missing.length === 0) return { source: built.source, ...written };
-  const shown = missing.slice(0, 3).map(shortPath).join(', ');
-  const more = missing.length > 3 ? ` and ${missing.length - 3} more` : '';
-  const warning = `The engine's archive left out ${missing.length} path${missing.length === 1 ? '' : 's'} of the image, too long for it to read (${shown}${more}); the dump and the manifest lack them: use --method fast.`;
+  const warning = await longPathWarning(docker, built.source, written.entries, dir, options);
+  if (warning === undefined) return { source: built.source, ...written };
   return { source: built.source, entries: written.entries, warnings: [...written.warnings, warning] };
-}
-
-/** A path of thousands of bytes, shortened to its two ends and its length: enough to find it. */
-function shortPath(path: string): string {
-  if (path.length <= 160) return JSON.stringify(path);
-  return `${JSON.stringify(`${path.slice(0, 60)}…${path.slice(-60)}`)} (${Buffer.byteLength(path)} bytes)`;
 }

@@ -19,16 +19,45 @@ import { removeTree, STAGING_PREFIX } from './output-folder.js';
  */
 const NEAR_PATH_MAX = 1024;
 
-/** True when the archive holds a path long enough that the engine may have left some below it out. */
-export function mayMissLongPaths(entries: readonly ManifestEntry[]): boolean {
-  return entries.some((entry) => Buffer.byteLength(entry.path) >= NEAR_PATH_MAX);
+/**
+ * The warning to give when the engine's archive (`entries`) left out paths of the image, or undefined. Only an
+ * archive with paths near the limit is checked, against the image's own layers; a check that fails is a
+ * warning too, since the dump itself is whole as far as the archive goes.
+ */
+export async function longPathWarning(
+  docker: Docker,
+  image: Docker.ImageInspectInfo,
+  entries: readonly ManifestEntry[],
+  dir: string,
+  options: { readonly signal?: AbortSignal | undefined; readonly log: (line: string) => void },
+): Promise<string | undefined> {
+  if (!entries.some((entry) => Buffer.byteLength(entry.path) >= NEAR_PATH_MAX)) return undefined;
+  options.log("the archive holds paths near the engine's limit: checking it against the image's own layers");
+  let missing: string[];
+  try {
+    missing = await pathsMissingFromArchive(docker, image, entries, dir, options.signal);
+  } catch (error) {
+    options.signal?.throwIfAborted();
+    const reason = error instanceof Error ? error.message : String(error);
+    return `The archive holds paths near the engine's limit, and checking it against the image's layers failed (${reason}); paths too long for the engine may be missing: use --method fast.`;
+  }
+  if (missing.length === 0) return undefined;
+  const shown = missing.slice(0, 3).map(shortPath).join(', ');
+  const more = missing.length > 3 ? ` and ${missing.length - 3} more` : '';
+  return `The engine's archive left out ${missing.length} path${missing.length === 1 ? '' : 's'} of the image, too long for it to read (${shown}${more}); the dump and the manifest lack them: use --method fast.`;
+}
+
+/** A path of thousands of bytes, shortened to its two ends and its length: enough to find it. */
+function shortPath(path: string): string {
+  if (path.length <= 160) return JSON.stringify(path);
+  return `${JSON.stringify(`${path.slice(0, 60)}…${path.slice(-60)}`)} (${Buffer.byteLength(path)} bytes)`;
 }
 
 /**
  * The paths of the image (its own layers, from `docker save`, whiteouts applied) that `entries` lack, sorted.
  * `beside` names a folder whose parent may hold layers that arrive before their turn.
  */
-export async function pathsMissingFromArchive(
+async function pathsMissingFromArchive(
   docker: Docker,
   image: Docker.ImageInspectInfo,
   entries: readonly ManifestEntry[],
