@@ -57,6 +57,8 @@ export interface Manifest {
   readonly image: ImageInfo;
   /** Sorted by `path` (code-unit order). */
   readonly entries: readonly ManifestEntry[];
+  /** What the run warned of (paths the engine left out, device nodes not made), when anything. */
+  readonly warnings?: readonly string[];
 }
 
 export interface EntryCounts {

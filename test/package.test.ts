@@ -52,6 +52,41 @@ describe('the published package', () => {
     expect(result.stdout).toContain(output);
   });
 
+  it('names itself as installed in help and errors, and points at no src/ file', async () => {
+    const npx = (...args: string[]) =>
+      execa('npx', ['--no-install', 'distroless-contents', ...args], { cwd: project, reject: false });
+    const overview = await npx('--help');
+    expect(overview.exitCode).toBe(0);
+    expect(overview.stdout.split('\n')[0]).toBe('Usage: distroless-contents COMMAND [options]');
+    expect(overview.stdout.split('\n').at(-1)).toBe(
+      "Run distroless-contents COMMAND --help for a command's options; --version prints the version.",
+    );
+    for (const command of ['extract', 'report', 'diff', 'shell', 'cleanup']) {
+      const help = await npx(command, '--help');
+      expect(help.exitCode).toBe(0);
+      expect(help.stdout.split('\n')[0]).toMatch(new RegExp(`^Usage: distroless-contents ${command} `));
+      expect(help.stdout).not.toMatch(/npm run|src\//);
+    }
+    const typo = await npx('extract', 'x', '--outptu', 'y');
+    expect([typo.exitCode, typo.stderr]).toEqual([
+      2,
+      'error: Unknown option --outptu; did you mean --output? (see distroless-contents extract --help)',
+    ]);
+    const noEngine = await execa(
+      'npx',
+      ['--no-install', 'distroless-contents', 'extract', 'x', '-o', join(project, 'never')],
+      {
+        cwd: project,
+        reject: false,
+        env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+      },
+    );
+    expect(noEngine.exitCode).toBe(1);
+    expect(noEngine.stderr).toMatch(
+      /^error: No Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock .*; start one \(for example: sudo dockerd\) or set DOCKER_HOST\.$/,
+    );
+  });
+
   it('exports the library with its types', async () => {
     const script = `import { extractImage, parseReference, DistrolessContentsError } from 'distroless-contents';
       console.log(typeof extractImage, parseReference('gcr.io/distroless/static:nonroot').registry, typeof DistrolessContentsError);`;

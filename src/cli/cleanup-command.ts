@@ -1,8 +1,9 @@
+import { commandLine } from '../invocation.js';
 import { removeLeftovers } from '../leftovers.js';
 import { visible, visibleJson } from '../text/visible.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
-export const CLEANUP_HELP = `Usage: npm run cleanup -- [DIR...] [options]
+export const CLEANUP_HELP = `Usage: ${commandLine('cleanup')} [DIR...] [options]
 
 Removes what interrupted runs left behind: containers and images labelled dev.distroless-contents.tool,
 and staging folders (.distroless-contents-staging-*) in each DIR (default: the current folder).
@@ -14,7 +15,7 @@ Options:
   -h, --help    show this help`;
 
 export async function cleanupCommand(argv: string[], _context: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'npm run cleanup -- --help');
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'cleanup');
   if (values.help) {
     process.stdout.write(`${CLEANUP_HELP}\n`);
     return 0;

@@ -4,14 +4,15 @@ import { formatDiffText } from '../inspect/format-diff-text.js';
 import { withTarget } from '../inspect/load-target.js';
 import { DEFAULT_DEPTH } from '../inspect/report.js';
 import { countOption, imageTargetOptions } from '../inspect/target-options.js';
+import { commandLine } from '../invocation.js';
 import { visibleJson, visibleLines } from '../text/visible.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
-export const DIFF_HELP = `Usage: npm run diff -- A B [options]
+export const DIFF_HELP = `Usage: ${commandLine('diff')} A B [options]
 
 Compares two images: added, removed and changed paths (what changed: content, size, mode, owner, type,
 link target), bytes per folder, and packages added, removed or at another version. A and B are each an
-image reference, a dump folder or a manifest file (see npm run report -- --help).
+image reference, a dump folder or a manifest file (see ${commandLine('report')} --help).
 
 Options:
       --ignore PATTERN  leave out paths matching a glob (repeatable): * and ? within a name, ** across
@@ -20,7 +21,7 @@ Options:
       --hash            hash the files of scanned dump folders so contents are compared (manifests have hashes)
   -d, --depth N         folder depth of the per-folder byte deltas (default ${DEFAULT_DEPTH})
       --stat            print the summary only: counts and bytes (a terminal gets the summary first anyway)
-      --json            print JSON (schema 1: the DiffReport type in src/inspect/diff-report.ts)
+      --json            print JSON (schema 1: the DiffReport type the package exports)
       --pull POLICY     image targets: missing (default), always or never
       --platform P      image targets: os/arch[/variant]
       --base IMAGE      image targets: image that provides /bin/sh for the extraction
@@ -42,14 +43,14 @@ export async function diffCommand(argv: string[], context: CommandContext): Prom
 }
 
 async function compare(argv: string[], context: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'npm run diff -- --help');
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'diff');
   if (values.help) {
     process.stdout.write(`${DIFF_HELP}\n`);
     return 0;
   }
   if (positionals.length !== 2) {
     throw new UsageError(
-      `Expected two targets A and B, got ${positionals.length}: npm run diff -- A B (see --help).`,
+      `Expected two targets A and B, got ${positionals.length}: ${commandLine('diff')} A B (see --help).`,
     );
   }
   const depth = countOption('depth', values.depth, DEFAULT_DEPTH, 1);

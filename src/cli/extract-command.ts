@@ -2,14 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { type BatchOptions, extractImages } from '../batch/extract-batch.js';
 import { DistrolessContentsError, UsageError } from '../errors.js';
 import { extractImage } from '../extract/extract-image.js';
+import { commandLine } from '../invocation.js';
 import { DEFAULT_BASE, DEFAULT_OUTPUT, type ExtractOptions, type PullPolicy } from '../options.js';
 import { parseReference } from '../reference.js';
 import { visible, visibleJson, visibleText } from '../text/visible.js';
 import { progressReporter } from './progress-reporter.js';
 import { type CommandContext, exitCode, parseCommandLine } from './run-command.js';
 
-export const EXTRACT_HELP = `Usage: npm run extract -- IMAGE [options]
-       npm run extract -- IMAGE... --output-dir DIR [--from-file LIST] [--jobs N] [options]
+export const EXTRACT_HELP = `Usage: ${commandLine('extract')} IMAGE [options]
+       ${commandLine('extract')} IMAGE... --output-dir DIR [--from-file LIST] [--jobs N] [options]
 
 Dumps the whole filesystem of IMAGE into a folder, with exact owners (when root), modes, links and special files.
 With several images (or --output-dir, or --from-file) each goes to DIR/<name>-<hash> with DIR/<name>-<hash>.json
@@ -46,7 +47,7 @@ Exit codes: 0 done, 1 failed, 2 usage error, 130/143 interrupted by SIGINT/SIGTE
 export const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
 
 export async function extractCommand(argv: string[], context: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'npm run extract -- --help');
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'extract');
   if (values.help) {
     process.stdout.write(`${EXTRACT_HELP}\n`);
     return 0;
@@ -55,7 +56,7 @@ export async function extractCommand(argv: string[], context: CommandContext): P
   const batch = images.length > 1 || values['output-dir'] !== undefined || values['from-file'] !== undefined;
   if (images.length === 0 || (!batch && images.length !== 1)) {
     throw new UsageError(
-      `Expected an image, got none: npm run extract -- IMAGE [--output DIR], or IMAGE... --output-dir DIR (see --help).`,
+      `Expected an image, got none: ${commandLine('extract')} IMAGE [--output DIR], or IMAGE... --output-dir DIR (see --help).`,
     );
   }
   if (batch && (values.output !== undefined || values.manifest !== undefined)) {

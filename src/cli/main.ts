@@ -1,47 +1,75 @@
 #!/usr/bin/env node
 import { UsageError } from '../errors.js';
+import { commandLine } from '../invocation.js';
+import { TOOL_VERSION } from '../version.js';
 import { CLEANUP_HELP, cleanupCommand } from './cleanup-command.js';
 import { DIFF_HELP, diffCommand } from './diff-command.js';
 import { EXTRACT_HELP, extractCommand } from './extract-command.js';
 import { REPORT_HELP, reportCommand } from './report-command.js';
-import { runCommand } from './run-command.js';
+import { type CommandContext, runCommand } from './run-command.js';
 import { SHELL_HELP, shellCommand } from './shell-command.js';
 
-const USAGE = `Usage: distroless-contents <command> [options]
+interface Command {
+  readonly help: string;
+  readonly run: (args: string[], context: CommandContext) => Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  extract: { help: EXTRACT_HELP, run: extractCommand },
+  report: { help: REPORT_HELP, run: reportCommand },
+  diff: { help: DIFF_HELP, run: diffCommand },
+  shell: { help: SHELL_HELP, run: shellCommand },
+  cleanup: { help: CLEANUP_HELP, run: cleanupCommand },
+};
+
+const OVERVIEW = `Usage: ${commandLine('COMMAND')} [options]
+
+Dumps the whole filesystem of a container image (distroless included) to a folder, with a JSON manifest.
 
 Commands:
-  extract IMAGE   dump the image's whole filesystem to a folder (npm run extract -- IMAGE)
-  report TARGET   show what an image, dump or manifest holds (npm run report -- TARGET)
-  diff A B        compare two images, dumps or manifests; exit 1 when they differ (npm run diff -- A B)
-  shell IMAGE     open a shell in the article's image, at /distroless-contents (npm run shell -- IMAGE)
-  cleanup [DIR]   remove what interrupted runs left behind (npm run cleanup)
+  extract IMAGE   dump the image's whole filesystem to a folder
+  report TARGET   show what an image, dump or manifest holds
+  diff A B        compare two images, dumps or manifests; exit 1 when they differ
+  shell IMAGE     open a shell in the article's image, at /distroless-contents
+  cleanup [DIR]   remove what interrupted runs left behind
 
-Run a command with --help for its options.`;
+Run ${commandLine('COMMAND')} --help for a command's options; --version prints the version.`;
 
 const [command, ...args] = process.argv.slice(2);
 
 await runCommand(args, async (context) => {
+  const known = command === undefined ? undefined : COMMANDS[command];
+  if (known) return known.run(args, context);
   switch (command) {
-    case 'extract':
-      return extractCommand(args, context);
-    case 'report':
-      return reportCommand(args, context);
-    case 'diff':
-      return diffCommand(args, context);
-    case 'shell':
-      return shellCommand(args, context);
-    case 'cleanup':
-      return cleanupCommand(args, context);
     case undefined:
+      process.stderr.write(`${OVERVIEW}\n`);
+      return 2;
     case '--help':
     case '-h':
-      process.stdout.write(
-        `${USAGE}\n\n${EXTRACT_HELP}\n\n${REPORT_HELP}\n\n${DIFF_HELP}\n\n${SHELL_HELP}\n\n${CLEANUP_HELP}\n`,
-      );
-      return command === undefined ? 2 : 0;
+      process.stdout.write(`${OVERVIEW}\n`);
+      return 0;
+    case '--version':
+    case '-V':
+      process.stdout.write(`${TOOL_VERSION}\n`);
+      return 0;
+    case 'help': {
+      const [topic] = args;
+      if (topic === undefined) {
+        process.stdout.write(`${OVERVIEW}\n`);
+        return 0;
+      }
+      const help = COMMANDS[topic]?.help;
+      if (help === undefined) throw unknownCommand(topic);
+      process.stdout.write(`${help}\n`);
+      return 0;
+    }
     default:
-      throw new UsageError(
-        `Unknown command ${JSON.stringify(command)}; use extract, report, diff, shell or cleanup (see --help).`,
-      );
+      throw unknownCommand(command);
   }
 });
+
+function unknownCommand(name: string): UsageError {
+  return new UsageError(
+    `Unknown command ${JSON.stringify(name)}; use ${Object.keys(COMMANDS).join(', ')} (see --help).`,
+  );
+}

@@ -5,10 +5,11 @@ import { formatReportText } from '../inspect/format-text.js';
 import { withTarget } from '../inspect/load-target.js';
 import { DEFAULT_DEPTH, DEFAULT_TOP, reportFor } from '../inspect/report.js';
 import { countOption, imageTargetOptions } from '../inspect/target-options.js';
+import { commandLine } from '../invocation.js';
 import { visible, visibleJson, visibleLines } from '../text/visible.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
-export const REPORT_HELP = `Usage: npm run report -- TARGET [options]
+export const REPORT_HELP = `Usage: ${commandLine('report')} TARGET [options]
 
 Shows what an image holds: summary, heaviest folders (du), users and groups, OS, packages,
 security-relevant files and the largest files. TARGET is one of:
@@ -21,7 +22,7 @@ Options:
   -n, --top N           rows of the heaviest-folders and largest-files tables (default ${DEFAULT_TOP}; 0 for all)
       --tree            add a tree listing (down to --depth)
       --owners          show mode and owner columns in the tree
-      --json            print JSON (schema 1: the Report type in src/inspect/report.ts)
+      --json            print JSON (schema 1: the Report type the package exports)
       --html FILE       write one self-contained page: zoomable treemap, the tables, a path search
       --manifest FILE   for a dump folder: take entries and owners from this manifest
       --pull POLICY     image TARGET: missing (default), always or never
@@ -34,14 +35,14 @@ Options:
 Text goes to stdout unless --json or --html is given. Exit codes: 0 done, 1 failed, 2 usage error.`;
 
 export async function reportCommand(argv: string[], context: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'npm run report -- --help');
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'report');
   if (values.help) {
     process.stdout.write(`${REPORT_HELP}\n`);
     return 0;
   }
   if (positionals.length !== 1) {
     throw new UsageError(
-      `Expected exactly one TARGET, got ${positionals.length}: npm run report -- IMAGE|FOLDER|MANIFEST (see --help).`,
+      `Expected exactly one TARGET, got ${positionals.length}: ${commandLine('report')} IMAGE|FOLDER|MANIFEST (see --help).`,
     );
   }
   const depth = countOption('depth', values.depth, DEFAULT_DEPTH, 1);

@@ -1,5 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { DistrolessContentsError, InterruptedError, UsageError } from '../errors.js';
+import { closestName } from '../closest-name.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import { commandLine } from '../invocation.js';
 import { visibleLines } from '../text/visible.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -68,20 +70,41 @@ function formatError(error: unknown, debug: boolean): string {
 export function parseCommandLine<const O extends OptionsConfig>(
   argv: string[],
   options: O,
-  help: string,
+  command: string,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw usageError(error, help);
+    throw usageError(error, options, command);
   }
 }
 
-function usageError(error: unknown, help: string): UsageError | unknown {
-  if (error instanceof DistrolessContentsError) return error;
+/** parseArgs' complaint as one line that names the flag, a likely meant one, and where the help is. */
+function usageError(error: unknown, options: OptionsConfig, command: string): unknown {
   const code = (error as { code?: string }).code;
-  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-    return new UsageError(`${(error as Error).message} (see ${help})`, { cause: error });
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) return error;
+  const message = (error as Error).message;
+  const help = `see ${commandLine(command)} --help`;
+  const unknown = /^Unknown option '([^']*)'/.exec(message)?.[1];
+  if (unknown !== undefined) {
+    const meant = closestName(unknown.replace(/^-+/, ''), Object.keys(options));
+    const hint = meant === undefined ? '' : `; did you mean --${meant}?`;
+    return new UsageError(`Unknown option ${unknown}${hint} (${help})`, { cause: error });
   }
-  return error;
+  const option = /^Option '(?:-\w, )?(--[\w-]+)/.exec(message)?.[1];
+  if (option !== undefined && / argument missing$/.test(message)) {
+    return new UsageError(`${option} needs a value (${help})`, { cause: error });
+  }
+  if (option !== undefined && / argument is ambiguous/.test(message)) {
+    return new UsageError(
+      `${option} needs a value; one that starts with - goes as ${option}=VALUE (${help})`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (option !== undefined && /does not take an argument$/.test(message)) {
+    return new UsageError(`${option} takes no value (${help})`, { cause: error });
+  }
+  return new UsageError(`${message} (${help})`, { cause: error });
 }

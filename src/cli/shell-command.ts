@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { commandLine } from '../invocation.js';
 import { DEFAULT_BASE, type PullPolicy } from '../options.js';
 import { openShell } from '../shell/open-shell.js';
 import { CONTENTS_DIR } from '../template.js';
@@ -6,11 +7,11 @@ import { visibleText } from '../text/visible.js';
 import { PULL_POLICIES, parseLabels } from './extract-command.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
-export const SHELL_HELP = `Usage: npm run shell -- IMAGE [options]
+export const SHELL_HELP = `Usage: ${commandLine('shell')} IMAGE [options]
 
 Builds the article's image (IMAGE's whole filesystem under ${CONTENTS_DIR} of a base with a shell) and opens
 its shell there, like docker run --rm -it. On a terminal, ^C goes to the shell; leave with exit or ^D.
-Without a terminal, stdin is the shell's script: echo 'ls' | npm run shell -- IMAGE
+Without a terminal, stdin is the shell's script: echo 'ls' | ${commandLine('shell')} IMAGE
 The container is removed on exit, and the built image too unless --keep-image.
 
 Options:
@@ -26,14 +27,14 @@ Options:
 Exit codes: the shell's own, 1 failed, 2 usage error, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP.`;
 
 export async function shellCommand(argv: string[], context: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'npm run shell -- --help');
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'shell');
   if (values.help) {
     process.stdout.write(`${SHELL_HELP}\n`);
     return 0;
   }
   if (positionals.length !== 1) {
     throw new UsageError(
-      `Expected exactly one image, got ${positionals.length}: npm run shell -- IMAGE [--base IMAGE] (see --help).`,
+      `Expected exactly one image, got ${positionals.length}: ${commandLine('shell')} IMAGE [--base IMAGE] (see --help).`,
     );
   }
   const pull = values.pull ?? 'missing';

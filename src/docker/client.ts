@@ -1,6 +1,7 @@
 import { Agent } from 'node:https';
 import Docker from 'dockerode';
 import { DockerError } from '../errors.js';
+import { runFromClone } from '../invocation.js';
 import { DEFAULT_DOCKER_HOST, describeEndpoint, type EngineEndpoint, resolveEndpoint } from './context.js';
 
 /** Where the docker CLI would connect (DOCKER_HOST, else DOCKER_CONTEXT, else config.json's currentContext), in words. */
@@ -89,7 +90,7 @@ export async function pingEngine(docker: Docker, signal?: AbortSignal): Promise<
     }
     throw new DockerError(
       'ENGINE_UNREACHABLE',
-      `No Docker engine answers at ${where} (${describeError(error)}); start one (for example: sudo dockerd, or npm run engine)${fromHost ? ' there, or fix DOCKER_HOST' : ' or set DOCKER_HOST'}.`,
+      `No Docker engine answers at ${where} (${describeError(error)}); start one (for example: sudo dockerd${runFromClone() ? ', or npm run engine' : ''})${fromHost ? ' there, or fix DOCKER_HOST' : ' or set DOCKER_HOST'}.`,
       { cause: error },
     );
   }

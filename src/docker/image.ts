@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { closestName } from '../closest-name.js';
 import { DockerError } from '../errors.js';
 import type { ImageInfo } from '../manifest.js';
 import { type ProgressListener, step } from '../progress.js';
@@ -17,7 +18,12 @@ export interface EnsureImageOptions {
   readonly log?: ((line: string) => void) | undefined;
   /** Receives the pull's step and its bytes (summed over layers) while it downloads. */
   readonly progress?: ProgressListener | undefined;
+  /** The article's base: its errors say how to do without it. */
+  readonly role?: 'base' | undefined;
 }
+
+/** What to do when the article's base cannot be had: another base, or the method that needs none. */
+const NO_BASE = 'give --base IMAGE a local image that has /bin/sh, or use --method fast, which needs no base';
 
 /** Makes sure the image is in the local engine according to the pull policy, and returns its inspect data. */
 export async function ensureImage(
@@ -25,18 +31,29 @@ export async function ensureImage(
   ref: ImageReference,
   options: EnsureImageOptions,
 ): Promise<Docker.ImageInspectInfo> {
-  let local = options.pull === 'always' ? undefined : await inspectImage(docker, ref.raw, options.signal);
-  if (local && options.platform && !matchesPlatform(local, options.platform) && options.pull === 'missing') {
-    local = undefined;
-  }
-  if (local) return local;
+  const found = options.pull === 'always' ? undefined : await inspectImage(docker, ref.raw, options.signal);
+  // A local image of another platform is pulled for the one asked, with --pull missing.
+  const otherPlatform =
+    found && options.platform && !matchesPlatform(found, options.platform) && options.pull === 'missing';
+  if (found && !otherPlatform) return found;
   if (options.pull === 'never') {
+    const meant = await localSuggestion(docker, ref);
+    const advice = options.role === 'base' ? NO_BASE : 'pull or build it first';
     throw new DockerError(
       'IMAGE_NOT_FOUND',
-      `Image ${ref.raw}${options.platform ? ` for ${options.platform}` : ''} is not in the local engine and --pull never forbids pulling it; pull or build it first, or use --pull missing.`,
+      `Image ${ref.raw}${options.platform ? ` for ${options.platform}` : ''} is not in the local engine, and --pull never forbids pulling it${meant}; ${advice}.`,
     );
   }
-  await pullImage(docker, ref, options);
+  await pullImage(docker, ref, options, async (message) => {
+    if (found && otherPlatform) {
+      return `Image ${ref.raw} is in the local engine for ${platformOf(found)} only, and pulling it for ${options.platform} failed (${message}); drop --platform to use the local image, or pull it for ${options.platform} first.`;
+    }
+    const local = options.pull === 'always' && (await inspectImage(docker, ref.raw, options.signal));
+    const advice = local
+      ? 'use --pull missing to take the local image'
+      : `it is not in the local engine either${await localSuggestion(docker, ref)}; ${options.role === 'base' ? NO_BASE : 'check the name, your registry login and network'}`;
+    return `Could not pull ${ref.raw}: ${message}; ${advice}.`;
+  });
   const pulled = await inspectImage(docker, ref.raw, options.signal);
   if (!pulled) {
     throw new DockerError(
@@ -45,6 +62,20 @@ export async function ensureImage(
     );
   }
   return pulled;
+}
+
+/** " (did you mean NAME?)" when a local image's name is one typo away from `ref`, else "". */
+async function localSuggestion(docker: Docker, ref: ImageReference): Promise<string> {
+  let tags: string[];
+  try {
+    tags = (await docker.listImages()).flatMap((image) => image.RepoTags ?? []);
+  } catch {
+    return '';
+  }
+  // `name` means `name:latest`: a local `name:latest` is offered as the user would write it.
+  const names = tags.filter((tag) => tag !== '<none>:<none>').map((tag) => tag.replace(/:latest$/, ''));
+  const meant = closestName(ref.raw.replace(/:latest$/, ''), names);
+  return meant === undefined ? '' : ` (did you mean ${meant}?)`;
 }
 
 export async function inspectImage(
@@ -63,7 +94,13 @@ export async function inspectImage(
   }
 }
 
-async function pullImage(docker: Docker, ref: ImageReference, options: EnsureImageOptions): Promise<void> {
+/** Pulls `ref`; a failure other than a refused login is worded by `failure`, which knows what is local. */
+async function pullImage(
+  docker: Docker,
+  ref: ImageReference,
+  options: EnsureImageOptions,
+  failure: (message: string) => Promise<string>,
+): Promise<void> {
   // Pull by digest when there is one; a tag beside a digest is informative only, as in the docker CLI.
   const fromImage = ref.digest ? `${repositoryName(ref)}@${ref.digest}` : repositoryName(ref);
   const query: Record<string, string> = { fromImage, ...(ref.digest ? {} : { tag: ref.tag ?? 'latest' }) };
@@ -85,7 +122,10 @@ async function pullImage(docker: Docker, ref: ImageReference, options: EnsureIma
     );
   } catch (error) {
     options.signal?.throwIfAborted();
-    throw pullError(error, ref, login);
+    const refused = loginRefused(error, ref, login);
+    if (refused) throw refused;
+    const code = statusCode(error) === 404 ? 'IMAGE_NOT_FOUND' : 'PULL_FAILED';
+    throw new DockerError(code, await failure(daemonMessage(error)), { cause: error });
   }
 }
 
@@ -111,20 +151,19 @@ function pullProgress(progress: ProgressListener | undefined): ((event: StreamEv
 const REFUSED =
   /unauthorized|authentication required|no basic auth credentials|incorrect username or password/i;
 
-function pullError(error: unknown, ref: ImageReference, login: ResolvedAuth | undefined): DockerError {
+/** The error for a registry that refused the login (or wants one), or undefined for another failure. */
+function loginRefused(
+  error: unknown,
+  ref: ImageReference,
+  login: ResolvedAuth | undefined,
+): DockerError | undefined {
   const message = daemonMessage(error);
+  if (!REFUSED.test(message) && statusCode(error) !== 401) return undefined;
   const host = registryHost(ref.registry);
-  if (REFUSED.test(message) || statusCode(error) === 401) {
-    const text = login
-      ? `Registry ${host} refused the credentials${login.auth.username ? ` of ${login.auth.username}` : ''} from ${login.source} (${message}); run docker login ${host}.`
-      : `Registry ${host} wants a login to pull ${ref.raw} (${message}); run docker login ${host}.`;
-    return new DockerError('PULL_FAILED', text, { cause: error });
-  }
-  return new DockerError(
-    statusCode(error) === 404 ? 'IMAGE_NOT_FOUND' : 'PULL_FAILED',
-    `Could not pull ${ref.raw}: ${message}. Check the name, your registry login and network, or use --pull never for a local image.`,
-    { cause: error },
-  );
+  const text = login
+    ? `Registry ${host} refused the credentials${login.auth.username ? ` of ${login.auth.username}` : ''} from ${login.source} (${message}); run docker login ${host}.`
+    : `Registry ${host} wants a login to pull ${ref.raw} (${message}); run docker login ${host}.`;
+  return new DockerError('PULL_FAILED', text, { cause: error });
 }
 
 function matchesPlatform(image: Docker.ImageInspectInfo, platform: string): boolean {

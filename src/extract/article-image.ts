@@ -47,6 +47,7 @@ export async function buildArticleImage(
       ...pullOptions,
       pull: options.pull === 'always' ? 'missing' : options.pull,
       platform: undefined,
+      role: 'base',
     }),
   ]);
   signal?.throwIfAborted();

@@ -6,6 +6,7 @@ import type { ImageReference } from '../reference.js';
 import { CONTENTS_DIR } from '../template.js';
 import { buildArticleImage } from './article-image.js';
 import { contentsArchive } from './contents-archive.js';
+import { longPathWarning } from './engine-skips.js';
 import { writeArchive } from './write-archive.js';
 
 export interface ArticleMethodOptions {
@@ -80,5 +81,7 @@ export async function dumpWithArticleMethod(
     },
     `${CONTENTS_DIR} out of the container`,
   );
-  return { source: built.source, ...written };
+  const warning = await longPathWarning(docker, built.source, written.entries, dir, options);
+  if (warning === undefined) return { source: built.source, ...written };
+  return { source: built.source, entries: written.entries, warnings: [...written.warnings, warning] };
 }

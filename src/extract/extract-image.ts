@@ -6,6 +6,7 @@ import { connectDocker, engineLost, pingEngine } from '../docker/client.js';
 import { imageInfo } from '../docker/image.js';
 import { removeRunResources } from '../docker/run-resources.js';
 import { InterruptedError } from '../errors.js';
+import { commandName } from '../invocation.js';
 import { RUN_LABEL, runLabels, TOOL_NAME } from '../labels.js';
 import { removeLeftovers } from '../leftovers.js';
 import { countEntries, type EntryCounts, type ImageInfo, type Manifest, sortEntries } from '../manifest.js';
@@ -74,6 +75,7 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
       method: opts.method,
       image: info,
       entries,
+      ...(warnings.length > 0 && { warnings }),
     };
     const manifestPath = opts.manifest === undefined ? undefined : resolve(opts.manifest);
     if (manifestPath) await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -113,7 +115,7 @@ export function reportCleanup(
   if (errors.length === 0) return;
   const reasons = errors.map((error) => (error instanceof Error ? error.message : String(error))).join('; ');
   if (failed) {
-    log(`warning: cleanup after the failure was incomplete: ${reasons}; run npm run cleanup.`);
+    log(`warning: cleanup after the failure was incomplete: ${reasons}; run ${commandName('cleanup')}.`);
     return;
   }
   throw new AggregateError(errors, `Cleanup failed: ${reasons}; remove what is labelled ${RUN_LABEL}.`);
@@ -131,7 +133,7 @@ async function removeStaleLeftovers(docker: Docker, dir: string, log: (line: str
     }
   } catch (error) {
     log(
-      `warning: could not remove an interrupted run's leftovers (${error instanceof Error ? error.message : error}); run npm run cleanup.`,
+      `warning: could not remove an interrupted run's leftovers (${error instanceof Error ? error.message : error}); run ${commandName('cleanup')}.`,
     );
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OutputError } from '../errors.js';
+import { type OpenFolder, openFolder } from './open-folder.js';
 
 /**
  * Staging folders are named `<prefix><output name>-<pid>-<random>`, so an interrupted run's leftovers can be
@@ -78,8 +79,36 @@ export async function prepareOutput(outputPath: string, force: boolean): Promise
   };
 }
 
-/** Removes a tree even when it holds mode-000 or read-only folders that a non-root user cannot enter. */
+/**
+ * Removes a tree even when it holds mode-000 or read-only folders that a non-root user cannot enter, or paths
+ * longer than PATH_MAX from here: its content goes through the open folder's short name (open-folder.ts).
+ */
 export async function removeTree(path: string): Promise<void> {
+  let folder: OpenFolder;
+  try {
+    folder = await openFolder(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    // Not a folder (ELOOP: a symlink): the name alone goes.
+    if (code === 'ENOTDIR' || code === 'ELOOP') return rm(path, { force: true });
+    if (code !== 'EACCES') throw error;
+    await chmod(path, 0o700);
+    folder = await openFolder(path);
+  }
+  try {
+    // A read-only top folder (a layer's own `./`) would keep its children.
+    await chmod(folder.path, 0o700);
+    for (const name of await readdir(folder.path, { encoding: 'buffer' })) {
+      await removeBelow(Buffer.concat([Buffer.from(`${folder.path}/`), name]));
+    }
+  } finally {
+    await folder.close();
+  }
+  await rm(path, { recursive: true, force: true });
+}
+
+async function removeBelow(path: Buffer): Promise<void> {
   try {
     await rm(path, { recursive: true, force: true });
   } catch (error) {
@@ -89,11 +118,12 @@ export async function removeTree(path: string): Promise<void> {
   }
 }
 
-async function openUp(dir: string): Promise<void> {
+async function openUp(dir: Buffer): Promise<void> {
   try {
+    if (!(await lstat(dir)).isDirectory()) return;
     await chmod(dir, 0o700);
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) await openUp(join(dir, entry.name));
+    for (const entry of await readdir(dir, { withFileTypes: true, encoding: 'buffer' })) {
+      if (entry.isDirectory()) await openUp(Buffer.concat([dir, Buffer.from('/'), entry.name]));
     }
   } catch (error) {
     // The failed rm may already have removed part of the tree.

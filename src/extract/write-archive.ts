@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { OutputError } from '../errors.js';
 import type { ManifestEntry } from '../manifest.js';
 import { gnuTarFailure, isOutputFault, spawnGnuTarExtract, xattrRefusals } from './gnu-tar.js';
+import { openFolder } from './open-folder.js';
 import { entryReader } from './read-entries.js';
 import { xattrWarnings } from './xattr-warnings.js';
 
@@ -105,15 +106,20 @@ function countProgress(
 
 /** Device entries that are not on disk: expected when not root, since mknod needs privilege. */
 async function skippedDevices(dir: string, entries: readonly ManifestEntry[]): Promise<string[]> {
-  if (isRoot) return [];
+  if (isRoot || !entries.some((entry) => entry.type === 'char' || entry.type === 'block')) return [];
   const missing: string[] = [];
-  for (const entry of entries) {
-    if (entry.type !== 'char' && entry.type !== 'block') continue;
-    try {
-      await lstat(join(dir, entry.path));
-    } catch {
-      missing.push(entry.path);
+  const folder = await openFolder(dir);
+  try {
+    for (const entry of entries) {
+      if (entry.type !== 'char' && entry.type !== 'block') continue;
+      try {
+        await lstat(join(folder.path, entry.path));
+      } catch {
+        missing.push(entry.path);
+      }
     }
+  } finally {
+    await folder.close();
   }
   return missing;
 }

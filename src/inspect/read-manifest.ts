@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import { commandLine } from '../invocation.js';
 import { type EntryType, type Manifest, type ManifestEntry, sortEntries } from '../manifest.js';
 import { visible } from '../text/visible.js';
 
@@ -7,7 +8,7 @@ const TYPES = new Set<EntryType>(['file', 'dir', 'symlink', 'hardlink', 'fifo', 
 
 /** Reads and checks a manifest written by `extract --manifest`; entries come back sorted by path. */
 export async function readManifestFile(path: string): Promise<Manifest> {
-  const hint = 'pass a manifest written by npm run extract -- IMAGE --manifest FILE';
+  const hint = `pass a manifest written by ${commandLine('extract')} IMAGE --manifest FILE`;
   let data: unknown;
   try {
     data = JSON.parse(await readFile(path, 'utf8'));

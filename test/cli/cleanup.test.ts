@@ -122,6 +122,8 @@ describe('npm run cleanup', () => {
   it('rejects an unknown flag with exit 2', async () => {
     const result = await runCli(['cleanup', '--everything']);
     expect(result.exitCode).toBe(2);
-    expect(String(result.stderr)).toMatch(/^error: Unknown option '--everything'/);
+    expect(String(result.stderr)).toMatch(
+      /^error: Unknown option --everything \(see npm run cleanup -- --help\)$/m,
+    );
   });
 });

@@ -45,8 +45,16 @@ describe('usage errors exit 2 before anything touches Docker', () => {
     ['a reference with a space', ['alpine latest'], /Invalid image reference/],
     ['a reference with $', ['alpine:$TAG'], /Invalid image reference/],
     ['a bad --base', ['alpine', '--base', 'a"b'], /Invalid image reference/],
-    ['an unknown flag', ['alpine', '--frobnicate'], /Unknown option '--frobnicate'/],
-    ['a flag without its value', ['alpine', '--output'], /Option '--output' argument/],
+    [
+      'an unknown flag',
+      ['alpine', '--frobnicate'],
+      /Unknown option --frobnicate \(see npm run \w+ -- --help\)$/,
+    ],
+    [
+      'a flag without its value',
+      ['alpine', '--output'],
+      /--output needs a value; one that starts with - goes as --output=VALUE \(see npm run extract -- --help\)$/,
+    ],
     ['a bad --pull', ['alpine', '--pull', 'sometimes'], /Invalid --pull "sometimes"/],
     ['a bad --platform', ['alpine', '--platform', 'linux'], /Invalid platform/],
     ['no image', [], /Expected an image, got none/],

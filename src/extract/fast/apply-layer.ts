@@ -12,6 +12,8 @@ const isRoot = process.getuid?.() === 0;
 export interface ApplyLayerOptions {
   /** Position of the layer, lowest first. */
   readonly index: number;
+  /** `dir` by its open descriptor (open-folder.ts), for our own changes below it; default `dir`. */
+  readonly root?: string | undefined;
   readonly signal?: AbortSignal | undefined;
   /** Where GNU tar's words go for each extended attribute the kernel refused (a warning, not a failure). */
   readonly xattrRefusals?: string[];
@@ -29,7 +31,7 @@ export async function applyLayer(
   tree: LayerTree,
   options: ApplyLayerOptions,
 ): Promise<number> {
-  const rules = new LayerRules(tree, dir, options.index);
+  const rules = new LayerRules(tree, options.root ?? dir, options.index);
   const child = spawnGnuTarExtract({ dir, signal: options.signal });
   let streamError: unknown;
   try {

@@ -10,6 +10,7 @@ import type { ManifestEntry } from '../../manifest.js';
 import { type ProgressListener, step } from '../../progress.js';
 import type { ImageReference } from '../../reference.js';
 import type { DumpedImage } from '../article-method.js';
+import { openFolder } from '../open-folder.js';
 import { removeTree, STAGING_PREFIX } from '../output-folder.js';
 import { xattrWarnings } from '../xattr-warnings.js';
 import { applyLayer } from './apply-layer.js';
@@ -49,6 +50,9 @@ export async function dumpImageLayers(
     `${STAGING_PREFIX}layers-${process.pid}-${randomBytes(4).toString('hex')}`,
   );
   let failed = true;
+  let entries: ManifestEntry[] = [];
+  let skipped: string[] = [];
+  const folder = await openFolder(dir);
   try {
     let archive: Readable;
     try {
@@ -66,9 +70,11 @@ export async function dumpImageLayers(
       signal,
       apply: async (layer, index) => {
         log(`applying layer ${index + 1} of ${diffIds.length}`);
-        await applyLayer(layer, dir, tree, { index, signal, xattrRefusals });
+        await applyLayer(layer, dir, tree, { index, root: folder.path, signal, xattrRefusals });
       },
     });
+    entries = tree.entries();
+    skipped = await missingDevices(folder.path, entries);
     failed = false;
   } catch (error) {
     signal?.throwIfAborted();
@@ -76,15 +82,14 @@ export async function dumpImageLayers(
     const reason = error instanceof Error ? error.message : String(error);
     throw new OutputError('EXTRACT_FAILED', `Reading the image's layers failed: ${reason}`, { cause: error });
   } finally {
+    await folder.close();
     // A failed cleanup is worth an error of its own only when it is the sole failure.
     await removeTree(spillDir).catch((error: unknown) => {
       if (!failed) throw error;
       log(`warning: could not remove ${spillDir}: ${error instanceof Error ? error.message : String(error)}`);
     });
   }
-  const entries = tree.entries();
   const warnings: string[] = [];
-  const skipped = await missingDevices(dir, entries);
   if (skipped.length > 0) {
     warnings.push(
       `Skipped ${skipped.length} device node${skipped.length === 1 ? '' : 's'} (creating them needs root): ${skipped.join(', ')}; the manifest lists them.`,
