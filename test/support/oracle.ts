@@ -27,13 +27,30 @@ export interface OracleTree {
 /** Where the oracle reads the image from: an engine's image store, or a registry (`host/repo:tag`, plain HTTP). */
 export type OracleSource =
   | { readonly engine: TestEngine; readonly image: string }
-  | { readonly registry: string; readonly user: string; readonly password: string };
+  | {
+      readonly registry: string;
+      readonly user: string;
+      readonly password: string;
+      /** Of an index, the platform's image (`amd64`); skopeo's own choice otherwise. */
+      readonly arch?: string;
+    };
 
 export async function oracleTree(source: OracleSource): Promise<OracleTree> {
   const dir = await mkdtemp(join(tmpdir(), 'dc-oracle-'));
   try {
     const layout = `${join(dir, 'oci')}:image`;
-    await execa('skopeo', ['copy', '--quiet', ...(await sourceArgs(source, dir)), `oci:${layout}`]);
+    const platform =
+      'registry' in source && source.arch ? ['--override-os', 'linux', '--override-arch', source.arch] : [];
+    // umoci 0.4.7 reads plain and gzip layers only: skopeo recompresses zstd ones (same tar bytes inside).
+    const gzip = ['--dest-compress', '--dest-compress-format', 'gzip'];
+    await execa('skopeo', [
+      ...platform,
+      'copy',
+      '--quiet',
+      ...gzip,
+      ...(await sourceArgs(source, dir)),
+      `oci:${layout}`,
+    ]);
     // A second's slack: umoci's stamps are whole seconds of the clock, our start is not.
     const started = Math.floor(Date.now() / 1000) - 1;
     await execa('umoci', ['unpack', '--image', layout, join(dir, 'bundle')]);
