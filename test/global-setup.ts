@@ -3,6 +3,7 @@
 // or fails saying how: Docker tests are never silently skipped.
 import { buildTestImages } from '../docker/build-test-images.mjs';
 import { ensureEngine } from '../scripts/lib/engine.mjs';
+import { ensureModernEngine } from '../scripts/lib/modern-engine.mjs';
 import { ensureCommands } from '../scripts/lib/system-packages.mjs';
 import { hostBridgeExists } from './support/engine-bridge.js';
 
@@ -17,11 +18,15 @@ export default async function setup(): Promise<() => Promise<void>> {
     podman: 'podman',
     // The differential tar test compiles a reader with Go's own archive/tar (about 20 s to install).
     go: 'golang-go',
+    skopeo: 'skopeo',
+    umoci: 'umoci',
+    getfattr: 'attr',
   });
   await ensureEngine();
-  await buildTestImages();
   // Engines the tests start must never take the main engine's bridge with them (builds with RUN need it).
   const bridgeAtStart = await hostBridgeExists();
+  await ensureModernEngine();
+  await buildTestImages();
   return async () => {
     if (bridgeAtStart && !(await hostBridgeExists())) {
       throw new Error(

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { type BigIntStats, createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import { type Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type Dockerode from 'dockerode';
+import { execa } from 'execa';
 import tar, { type Header } from 'tar-stream';
 import type { EntryType, ManifestEntry } from '../../src/manifest.js';
+import { decodeBytes } from '../../src/tar/byte-string.js';
 
 // Test oracle: what an image holds, read from the image's own layers (docker save), independent of the
 // container and copy paths the tool under test uses; and the same shape read back from a dump on disk.
@@ -60,17 +62,30 @@ export async function readImageArchive(archive: Readable): Promise<Map<string, T
   return materialize(tree);
 }
 
-/** Walks a dumped folder with lstat (never following symlinks) and describes every entry below `root`. */
-export async function readDumpTree(root: string): Promise<Map<string, DiskEntry>> {
+/**
+ * Walks a dumped folder with lstat (never following symlinks) and describes every entry below `root`.
+ * Names and link targets are read as bytes (see byte-string.ts). With `xattrs`, every extended attribute of
+ * every entry too, as getfattr lists them.
+ */
+export async function readDumpTree(
+  root: string,
+  options: { xattrs?: boolean } = {},
+): Promise<Map<string, DiskEntry>> {
+  const attributes = options.xattrs ? await readXattrs(root) : new Map<string, Record<string, string>>();
   const entries: DiskEntry[] = [];
-  const pending = [''];
+  const rootBytes = Buffer.from(root);
+  const pending: Buffer[] = [Buffer.alloc(0)];
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-    for (const name of await readdir(join(root, dir))) {
-      const path = dir ? `${dir}/${name}` : name;
-      const full = join(root, path);
+    for (const name of await readdir(Buffer.concat([rootBytes, Buffer.from('/'), dir]), {
+      encoding: 'buffer',
+    })) {
+      const pathBytes = dir.length > 0 ? Buffer.concat([dir, Buffer.from('/'), name]) : name;
+      const path = decodeBytes(pathBytes);
+      const full = Buffer.concat([rootBytes, Buffer.from('/'), pathBytes]);
       const stat = await lstat(full, { bigint: true });
-      const type = diskType(stat, full);
-      if (type === 'dir') pending.push(path);
+      const type = diskType(stat, path);
+      if (type === 'dir') pending.push(pathBytes);
+      const xattrs = attributes.get(path);
       entries.push({
         path,
         type,
@@ -82,13 +97,74 @@ export async function readDumpTree(root: string): Promise<Map<string, DiskEntry>
         ino: stat.ino,
         nlink: Number(stat.nlink),
         ...(type === 'file' ? { sha256: await fileSha256(full) } : {}),
-        ...(type === 'symlink' ? { target: await readlink(full) } : {}),
+        ...(type === 'symlink' ? { target: decodeBytes(await readlink(full, { encoding: 'buffer' })) } : {}),
         ...(type === 'char' || type === 'block' ? deviceNumbers(stat.rdev) : {}),
+        ...(xattrs ? { xattrs } : {}),
       });
     }
   }
   entries.sort((a, b) => byCodeUnits(a.path, b.path));
   return new Map(entries.map((entry) => [entry.path, entry]));
+}
+
+/**
+ * Every extended attribute below `root` (symlinks not followed), by path relative to it, names and values
+ * as byte strings. getfattr writes names raw except for `\ooo` escapes (of backslash, `=`, newline and
+ * the like), values in hex.
+ */
+async function readXattrs(root: string): Promise<Map<string, Record<string, string>>> {
+  const { stdout } = await execa(
+    'getfattr',
+    ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '.'],
+    {
+      cwd: root,
+      encoding: 'buffer',
+      stripFinalNewline: false,
+    },
+  );
+  const result = new Map<string, Record<string, string>>();
+  let current: Record<string, string> | undefined;
+  for (const line of splitLines(Buffer.from(stdout))) {
+    const text = line.toString('latin1');
+    if (text.startsWith('# file: ')) {
+      const path = decodeBytes(unescapeOctal(line.subarray('# file: '.length))).replace(/^\.\/?/, '');
+      current = {};
+      if (path !== '' && path !== '.') result.set(path, current);
+      continue;
+    }
+    const equals = line.indexOf(0x3d);
+    if (!current || equals < 0) continue;
+    const value = text.slice(equals + 1);
+    if (value !== '' && !value.startsWith('0x'))
+      throw new Error(`getfattr wrote a value not in hex: ${value}`);
+    current[decodeBytes(unescapeOctal(line.subarray(0, equals)))] = decodeBytes(
+      Buffer.from(value.slice(2), 'hex'),
+    );
+  }
+  return result;
+}
+
+function splitLines(buffer: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  for (let start = 0; start < buffer.length; ) {
+    const end = buffer.indexOf(0x0a, start);
+    const stop = end < 0 ? buffer.length : end;
+    lines.push(buffer.subarray(start, stop));
+    start = stop + 1;
+  }
+  return lines;
+}
+
+function unescapeOctal(bytes: Buffer): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const digits = bytes.subarray(i + 1, i + 4).toString('latin1');
+    if (bytes[i] === 0x5c && /^[0-7]{3}$/.test(digits)) {
+      out.push(Number.parseInt(digits, 8));
+      i += 3;
+    } else out.push(bytes[i] as number);
+  }
+  return Buffer.from(out);
 }
 
 /**
@@ -100,7 +176,13 @@ export async function readDumpTree(root: string): Promise<Map<string, DiskEntry>
 export function compareTrees(
   expected: ReadonlyMap<string, TreeEntry | DiskEntry>,
   actual: ReadonlyMap<string, TreeEntry | DiskEntry>,
-  options: { owners: boolean },
+  options: {
+    owners: boolean;
+    /** Also the mtime of folders (the image's, by the spec; an engine's merge may stamp its own). */
+    dirMtimes?: boolean;
+    /** Also every extended attribute, by name and exact value. */
+    xattrs?: boolean;
+  },
 ): string[] {
   const want = resolveLinks(expected);
   const got = resolveLinks(actual);
@@ -132,6 +214,12 @@ export function compareTrees(
       field('sha256', w.sha256, g.sha256);
       field('mtime', w.mtime, g.mtime, (t) => new Date(Number(t) * 1000).toISOString());
     }
+    if (w.type === 'dir' && options.dirMtimes) {
+      field('mtime', w.mtime, g.mtime, (t) => new Date(Number(t) * 1000).toISOString());
+    }
+    if (options.xattrs) {
+      field('xattrs', xattrKey(w.xattrs), xattrKey(g.xattrs));
+    }
     if (w.type === 'symlink') field('target', w.target, g.target, (t) => JSON.stringify(t));
     if (w.type === 'char' || w.type === 'block') {
       field('devmajor', w.devmajor, g.devmajor);
@@ -146,6 +234,11 @@ export function compareTrees(
     }
   }
   return differences;
+}
+
+/** Attributes in a stable order, byte strings shown with JSON escapes (`\\udcff` for a byte that is not UTF-8). */
+function xattrKey(xattrs: Readonly<Record<string, string>> | undefined): string {
+  return JSON.stringify(Object.entries(xattrs ?? {}).sort(([a], [b]) => byCodeUnits(a, b)));
 }
 
 interface LayerEntry {
@@ -454,14 +547,14 @@ type StatKind = Pick<
   'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isCharacterDevice' | 'isBlockDevice'
 >;
 
-function diskType(stat: StatKind, full: string): Exclude<EntryType, 'hardlink'> {
+function diskType(stat: StatKind, path: string): Exclude<EntryType, 'hardlink'> {
   if (stat.isFile()) return 'file';
   if (stat.isDirectory()) return 'dir';
   if (stat.isSymbolicLink()) return 'symlink';
   if (stat.isFIFO()) return 'fifo';
   if (stat.isCharacterDevice()) return 'char';
   if (stat.isBlockDevice()) return 'block';
-  throw new Error(`${full} is a socket, which no image holds: dump into an empty folder`);
+  throw new Error(`${JSON.stringify(path)} is a socket, which no image holds: dump into an empty folder`);
 }
 
 /** glibc's gnu_dev_major and gnu_dev_minor. */
@@ -472,7 +565,7 @@ function deviceNumbers(rdev: bigint): { devmajor: number; devminor: number } {
   };
 }
 
-async function fileSha256(path: string): Promise<string> {
+async function fileSha256(path: Buffer): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(path), hash);
   return hash.digest('hex');
