@@ -15,6 +15,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     openssl: 'openssl',
     tree: 'tree',
     podman: 'podman',
+    zstd: 'zstd',
   });
   await ensureEngine();
   await buildTestImages();

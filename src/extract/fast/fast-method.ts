@@ -14,6 +14,7 @@ import { removeTree, STAGING_PREFIX } from '../output-folder.js';
 import { applyLayer } from './apply-layer.js';
 import { LayerTree } from './layer-tree.js';
 import { readSave } from './read-save.js';
+import { saveFailureMessage } from './save-failure.js';
 
 export interface FastDumpOptions {
   readonly signal?: AbortSignal | undefined;
@@ -54,7 +55,7 @@ export async function dumpImageLayers(
       archive = (await docker.getImage(image.Id).get()) as unknown as Readable;
     } catch (error) {
       signal?.throwIfAborted();
-      throw new DockerError('EXTRACT_FAILED', `docker save of ${image.Id} failed: ${daemonMessage(error)}`, {
+      throw new DockerError('EXTRACT_FAILED', saveFailureMessage(image.Id, daemonMessage(error)), {
         cause: error,
       });
     }
