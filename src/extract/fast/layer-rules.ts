@@ -207,8 +207,10 @@ export class LayerRules {
     while (parent.children.has(spare)) spare += '~';
     const meta = missingParentMeta();
     this.mkdir(this.path([...parentParts, spare]), meta);
-    for (const child of node.children.keys()) {
-      renameSync(this.path([...parts, child]), this.path([...parentParts, spare, child]));
+    for (const [child, childNode] of node.children) {
+      const from = this.path([...parts, child]);
+      if (notOnDisk(childNode) && !lstatSync(from, { throwIfNoEntry: false })) continue;
+      renameSync(from, this.path([...parentParts, spare, child]));
     }
     rmdirSync(this.path(parts));
     renameSync(this.path([...parentParts, spare]), this.path(parts));
@@ -261,10 +263,11 @@ export class LayerRules {
     const node = parent.children.get(name) as TreeNode;
     const path = this.path([...parentParts, name]);
     // lstat first: the tree says every component above is a real directory; the disk must agree.
-    const stat = lstatSync(path);
-    if (node.kind === 'dir' && stat.isDirectory()) rmSync(path, { recursive: true, force: true });
-    else if (!stat.isDirectory()) unlinkSync(path);
-    else throw new Error(`${path} is a directory on disk but not in the layer tree`);
+    const stat = lstatSync(path, { throwIfNoEntry: !notOnDisk(node) });
+    if (stat?.isDirectory()) {
+      if (node.kind !== 'dir') throw new Error(`${path} is a directory on disk but not in the layer tree`);
+      rmSync(path, { recursive: true, force: true });
+    } else if (stat) unlinkSync(path);
     parent.children.delete(name);
     this.markDirty(parent, parentParts);
   }
@@ -316,6 +319,11 @@ function applyLinkHeader(inode: Inode, header: TarHeader): boolean {
     inode.mtime = header.mtime;
   }
   return true;
+}
+
+/** A device node as non-root: in the tree, but GNU tar could not make it (mknod needs root). */
+function notOnDisk(node: TreeNode): boolean {
+  return !isRoot && node.kind === 'leaf' && (node.inode.type === 'char' || node.inode.type === 'block');
 }
 
 function dirMeta(header: TarHeader): DirMeta {
