@@ -30,7 +30,7 @@ const isRoot = process.getuid?.() === 0;
 
 /**
  * The fast method: the image's own layers from `docker save`, applied lowest first onto `dir` with their
- * whiteouts, as `COPY --from=IMAGE /` reads them, without building an image or running a container. The
+ * whiteouts by the image spec's changeset rules, without building an image or running a container. The
  * manifest is read in the same pass. Layers that arrive before their turn wait in a folder beside `dir`.
  */
 export async function dumpImageLayers(
