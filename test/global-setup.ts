@@ -21,6 +21,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     skopeo: 'skopeo',
     umoci: 'umoci',
     getfattr: 'attr',
+    zstd: 'zstd',
   });
   await ensureEngine();
   // Engines the tests start must never take the main engine's bridge with them (builds with RUN need it).

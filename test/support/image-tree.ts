@@ -22,16 +22,30 @@ export interface DiskEntry extends ManifestEntry {
   readonly nlink: number;
 }
 
+/**
+ * How layers are applied: by the OCI image spec's changeset rules, or as Engine 20.10's overlay2 store shows
+ * them, where a folder a layer needs as a parent but does not list becomes root:root 0755 with the time of
+ * `docker load` (marked here with mtime 0, since no API tells it).
+ */
+export type LayerRules = 'spec' | 'overlay2';
+
 /** The final filesystem of `image` (name or ID), keyed by path relative to the root; the root is left out. */
-export async function readImageTree(docker: Dockerode, image: string): Promise<Map<string, TreeEntry>> {
+export async function readImageTree(
+  docker: Dockerode,
+  image: string,
+  rules: LayerRules = 'overlay2',
+): Promise<Map<string, TreeEntry>> {
   // docker save does not URL-encode the name; the ID needs no encoding.
   const { Id } = await docker.getImage(image).inspect();
   const archive = await docker.getImage(Id).get();
-  return readImageArchive(archive as Readable);
+  return readImageArchive(archive as Readable, rules);
 }
 
 /** Same as readImageTree, from a `docker save` stream: legacy docker-archive or OCI layout, layers plain or gzip. */
-export async function readImageArchive(archive: Readable): Promise<Map<string, TreeEntry>> {
+export async function readImageArchive(
+  archive: Readable,
+  rules: LayerRules = 'overlay2',
+): Promise<Map<string, TreeEntry>> {
   const layers = new Map<string, LayerEntry[]>();
   const documents = new Map<string, unknown>();
   const aliases = new Map<string, string>();
@@ -57,7 +71,7 @@ export async function readImageArchive(archive: Readable): Promise<Map<string, T
   for (const layerName of layerOrder(documents)) {
     const entries = layers.get(aliases.get(layerName) ?? layerName);
     if (!entries) throw new Error(`image archive lists layer ${layerName} but does not contain it`);
-    applyLayer(tree, entries);
+    applyLayer(tree, entries, rules);
   }
   return materialize(tree);
 }
@@ -400,11 +414,13 @@ function layerOrder(documents: Map<string, unknown>): string[] {
 }
 
 /**
- * Applies one layer as overlay2 does: its whiteouts hide what lower layers left, then its entries are added
- * in order. A directory the layer needs as a parent but does not list is created by the engine as 0755 root,
- * and its attributes replace those of the lower directory (measured on engine 20.10 with overlay2).
+ * Applies one layer: its whiteouts hide what lower layers left, then its entries are added in order. A
+ * directory the layer needs as a parent but does not list keeps its lower metadata by the spec, or is
+ * created 0755 root where no lower directory is (mtime 0: the epoch, as the fast method gives it). Engine
+ * 20.10's overlay2 store creates every such directory 0755 root, its attributes replacing those of the lower
+ * directory (measured), and a whiteout's folder too.
  */
-function applyLayer(tree: Tree, entries: LayerEntry[]): void {
+function applyLayer(tree: Tree, entries: LayerEntry[], rules: LayerRules): void {
   const listedDirs = new Set(entries.filter((e) => e.type === 'dir').map((e) => e.path));
   const implied = new Set<string>();
   const implyParents = (path: string) => {
@@ -413,6 +429,7 @@ function applyLayer(tree: Tree, entries: LayerEntry[]): void {
       const dir = parts.slice(0, i).join('/');
       if (listedDirs.has(dir) || implied.has(dir)) continue;
       implied.add(dir);
+      if (rules === 'spec' && tree.get(dir)?.inode.type === 'dir') continue;
       if (tree.get(dir)?.inode.type !== 'dir') removeSubtree(tree, dir);
       tree.set(dir, {
         inode: { type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 },
@@ -426,7 +443,7 @@ function applyLayer(tree: Tree, entries: LayerEntry[]): void {
     const parent = parentOf(entry.path);
     if (base === '.wh..wh..opq') removeBelow(tree, parent);
     else if (!base.startsWith('.wh..wh.')) removeSubtree(tree, joinPath(parent, base.slice('.wh.'.length)));
-    implyParents(entry.path);
+    if (rules === 'overlay2') implyParents(entry.path);
   }
   for (const entry of entries) {
     if (entry.path === '' || posix.basename(entry.path).startsWith('.wh.')) continue;

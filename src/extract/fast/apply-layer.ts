@@ -6,6 +6,7 @@ import { createLayerFilter } from './layer-filter.js';
 import { LayerRules } from './layer-rules.js';
 import type { LayerTree } from './layer-tree.js';
 import { UnsupportedLayerError } from './unsupported-layer-error.js';
+import { MissingZstdError } from './zstd-stream.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -55,6 +56,9 @@ export async function applyLayer(
         `--method fast cannot reproduce layer ${options.index + 1}: ${streamError.message}; use --method article.`,
         { cause: streamError },
       );
+    }
+    if (streamError instanceof MissingZstdError) {
+      throw new OutputError('EXTRACT_FAILED', streamError.message, { cause: streamError });
     }
     const reason = streamError instanceof Error ? streamError.message : String(streamError);
     throw new OutputError(

@@ -16,6 +16,7 @@ import { xattrWarnings } from '../xattr-warnings.js';
 import { applyLayer } from './apply-layer.js';
 import { LayerTree } from './layer-tree.js';
 import { readSave } from './read-save.js';
+import { saveFailureMessage } from './save-failure.js';
 
 export interface FastDumpOptions {
   readonly signal?: AbortSignal | undefined;
@@ -31,7 +32,7 @@ const isRoot = process.getuid?.() === 0;
 
 /**
  * The fast method: the image's own layers from `docker save`, applied lowest first onto `dir` with their
- * whiteouts, as `COPY --from=IMAGE /` reads them, without building an image or running a container. The
+ * whiteouts by the image spec's changeset rules, without building an image or running a container. The
  * manifest is read in the same pass. Layers that arrive before their turn wait in a folder beside `dir`.
  */
 export async function dumpImageLayers(
@@ -60,7 +61,7 @@ export async function dumpImageLayers(
       archive = (await docker.getImage(image.Id).get()) as unknown as Readable;
     } catch (error) {
       signal?.throwIfAborted();
-      throw new DockerError('EXTRACT_FAILED', `docker save of ${image.Id} failed: ${daemonMessage(error)}`, {
+      throw new DockerError('EXTRACT_FAILED', saveFailureMessage(image.Id, daemonMessage(error)), {
         cause: error,
       });
     }

@@ -79,6 +79,14 @@ export function createLayerFilter(handler: MemberHandler): Transform {
 const ENGINE_MAX_SECONDS = 2 ** 63 / 1e9;
 
 /**
+ * A time before 1970 or past 2262 becomes the epoch, on all but symlinks. Differs from umoci, which sets any
+ * time: every engine's applier (moby's Chtimes, containerd's boundTime) does this, and the spec is silent.
+ */
+function engineBoundsTime(kind: TarHeader['kind'], seconds: number): boolean {
+  return kind !== 'symlink' && (seconds < 0 || seconds > ENGINE_MAX_SECONDS);
+}
+
+/**
  * The member as GNU tar is to write it, and as the engine applied it: the name, and a hardlink's target, as
  * the components the engine resolves below the layer's root (no leading `/`, no `.` or empty components; `..`
  * refused); a time before 1970 or past 2262 set to the epoch, as the engine sets it on all but symlinks.
@@ -88,7 +96,7 @@ function canonical(header: TarHeader): TarHeader {
   const linkname = header.kind === 'hardlink' ? splitPath(header.linkname).join('/') : header.linkname;
   const { mtime: paxMtime, ...pax } = header.pax;
   const exact = paxMtime === undefined ? header.mtime : paxTime(paxMtime);
-  if (header.kind !== 'symlink' && (exact < 0 || exact > ENGINE_MAX_SECONDS)) {
+  if (engineBoundsTime(header.kind, exact)) {
     return Object.freeze({ ...header, name, linkname, mtime: 0, pax: Object.freeze(pax) });
   }
   return Object.freeze({ ...header, name, linkname, pax: Object.freeze({ ...header.pax }) });

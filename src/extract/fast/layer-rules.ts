@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, lchownSync, lstatSync, mkdirSync, rmSync, unlinkSync, utimesSync } from 'node:fs';
+import {
+  chmodSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+} from 'node:fs';
 import { encodeBytes } from '../../tar/byte-string.js';
 import { splitPath } from '../../tar/member-path.js';
 import { paxTime } from '../../tar/pax-time.js';
@@ -22,21 +32,22 @@ const OPAQUE = '.wh..wh..opq';
 const isRoot = process.getuid?.() === 0;
 
 /**
- * Applies one layer's members the way the engine's overlay2 stack shows them: decides for each member before
- * GNU tar sees it, keeps the tree in step, and after GNU tar is done applies the layer's whiteouts. Every
- * path it touches on disk has only real directories above it (checked in the tree), so nothing is ever
- * written or removed through a symlink; GNU tar would follow one.
+ * Applies one layer's members by the OCI image spec's changeset rules: an entry the layer does not list is
+ * unchanged (a folder it only writes below keeps its owner, mode, mtime and xattrs); `.wh.NAME` hides NAME
+ * and all below it in lower layers; `DIR/.wh..wh..opq` hides every lower child of DIR (of the root too);
+ * whiteouts never hide what the same layer writes, and xattrs named like overlayfs markers are plain
+ * xattrs. Decides for each member before GNU tar sees it, keeps the tree in step, and after GNU tar is done
+ * applies the layer's whiteouts. Every path it touches on disk has only real directories above it (checked
+ * in the tree), so nothing is ever written or removed through a symlink; GNU tar would follow one.
  */
 export class LayerRules {
   private readonly whiteouts: string[][] = [];
   private readonly opaque: string[][] = [];
   /**
    * Directories whose mtime must be set once the layer is written: those it lists (GNU tar sets them too
-   * early when names mix `./x` and `x`) and those our own removals changed.
+   * early when names mix `./x` and `x`), those it writes or removes in, and those it makes as parents.
    */
   private readonly dirty = new Map<DirNode, string[]>();
-  /** Existing directories this layer holds only as parents of something: the engine recreates them 0755 root. */
-  private readonly implied = new Map<DirNode, string[]>();
   /** Hardlink members whose header metadata the engine applies to the shared inode and GNU tar does not. */
   private readonly linkFixes: { parts: string[]; inode: Inode }[] = [];
   /** Device nodes in this layer: mknod needs root, so as non-root GNU tar's refusals are expected. */
@@ -58,9 +69,8 @@ export class LayerRules {
     const name = parts[parts.length - 1];
     if (name === undefined) return { keep: false };
     const parentParts = parts.slice(0, -1);
+    // A whiteout makes nothing, not even its folder: it only hides what lower layers have (in finish).
     if (name.startsWith(WHITEOUT)) {
-      const parent = this.ensureDir(parentParts);
-      parent.layer = this.layer;
       if (name === OPAQUE) this.opaque.push(parentParts);
       else if (!name.startsWith(`${WHITEOUT}${WHITEOUT}`))
         this.whiteouts.push([...parentParts, name.slice(WHITEOUT.length)]);
@@ -76,7 +86,6 @@ export class LayerRules {
         dir.meta = meta;
         dir.layer = this.layer;
         dir.listed = this.layer;
-        this.implied.delete(dir);
       } else {
         // GNU tar replaces a non-directory (a symlink included) by the directory itself.
         dir = newDir(meta, this.layer);
@@ -106,7 +115,7 @@ export class LayerRules {
     };
   };
 
-  /** After GNU tar has written the layer: whiteouts, the engine's metadata rules, and mtimes we disturbed. */
+  /** After GNU tar has written the layer: whiteouts, the metadata of hardlinked inodes, and mtimes we disturbed. */
   finish(): void {
     for (const parts of this.opaque) {
       const dir = this.tree.dir(parts);
@@ -119,15 +128,12 @@ export class LayerRules {
       const node = parent?.children.get(name);
       if (!parent || !node) continue;
       if (node.layer !== this.layer) this.remove(parent, parentParts, name);
-      // Whiteouts hide only lower layers; a directory this layer also wrote keeps just its own children.
-      else if (node.kind === 'dir') this.removeLower(node, parts);
-    }
-    for (const [dir, parts] of this.implied) {
-      dir.meta = { ...dir.meta, mode: 0o755, uid: 0, gid: 0, xattrs: undefined };
-      dir.listed = this.layer;
-      const path = this.path(parts);
-      chmodSync(path, 0o755);
-      if (isRoot) lchownSync(path, 0, 0);
+      else if (node.kind === 'dir') {
+        // Whiteouts hide only lower layers: a directory this layer also wrote keeps just its own children,
+        // and one it did not list is a new folder, with nothing of the one it hides.
+        this.removeLower(node, parts);
+        if (node.listed !== this.layer) this.renew(parent, parentParts, name, node);
+      }
     }
     for (const { parts, inode } of this.linkFixes) {
       const path = this.path(parts);
@@ -138,21 +144,22 @@ export class LayerRules {
       }
     }
     for (const [dir, parts] of this.dirty) {
-      if (this.tree.dir(parts) !== dir || this.implied.has(dir)) continue;
+      if (this.tree.dir(parts) !== dir) continue;
       utimesSync(this.path(parts), dir.meta.exactMtime, dir.meta.exactMtime);
     }
   }
 
-  /** The directory at `parts`, creating what the layer implies but does not list, as the engine does. */
+  /**
+   * The directory at `parts`. A folder on the way that exists keeps its metadata (the layer does not list
+   * it, so it is unchanged); one that does not is made with `missingParentMeta`. The last one is marked
+   * dirty: writing or removing the member changes its mtime on disk.
+   */
   private ensureDir(parts: readonly string[]): DirNode {
     let dir = this.tree.root;
     for (let i = 0; i < parts.length; i++) {
       const name = parts[i] as string;
-      const here = parts.slice(0, i);
       const child = dir.children.get(name);
       if (child?.kind === 'dir') {
-        if (child.listed !== this.layer && child.layer !== this.layer)
-          this.implied.set(child, parts.slice(0, i + 1));
         child.layer = this.layer;
         dir = child;
         continue;
@@ -162,19 +169,64 @@ export class LayerRules {
           `layer member below ${JSON.stringify(parts.slice(0, i + 1).join('/'))}, which the same layer made a non-directory`,
         );
       }
-      // A lower non-directory in the way goes (never followed); a missing parent is made, 0755 root.
-      const path = this.path(parts.slice(0, i + 1));
-      if (child) unlinkSync(path);
-      mkdirSync(path);
-      chmodSync(path, 0o755);
-      this.markDirty(dir, here);
-      const now = Math.floor(lstatSync(path).mtimeMs / 1000);
-      const created = newDir({ mode: 0o755, uid: 0, gid: 0, mtime: now, exactMtime: now }, this.layer);
-      created.listed = -1;
-      dir.children.set(name, created);
-      dir = created;
+      dir = this.makeParent(dir, parts.slice(0, i), name, child);
     }
+    this.markDirty(dir, parts);
     return dir;
+  }
+
+  /**
+   * Makes a parent folder the layer needs but does not list, where no lower folder is; a lower non-folder
+   * there goes first (`replacesLowerNonDir`).
+   */
+  private makeParent(
+    parent: DirNode,
+    parentParts: string[],
+    name: string,
+    lower: TreeNode | undefined,
+  ): DirNode {
+    const parts = [...parentParts, name];
+    const path = this.path(parts);
+    if (lower && replacesLowerNonDir()) unlinkSync(path);
+    const meta = missingParentMeta();
+    this.mkdir(path, meta);
+    this.markDirty(parent, parentParts);
+    const created = newDir(meta, this.layer);
+    parent.children.set(name, created);
+    this.markDirty(created, parts);
+    return created;
+  }
+
+  /**
+   * Replaces the folder `name` of `parent`, which this layer whites out and writes below without listing
+   * it, by a new one with `missingParentMeta`: a new inode, so that none of the old one's owner, mode, time
+   * or xattrs survive. What this layer wrote below it moves into the new one.
+   */
+  private renew(parent: DirNode, parentParts: string[], name: string, node: DirNode): void {
+    const parts = [...parentParts, name];
+    let spare = `${name}.renew`;
+    while (parent.children.has(spare)) spare += '~';
+    const meta = missingParentMeta();
+    this.mkdir(this.path([...parentParts, spare]), meta);
+    for (const [child, childNode] of node.children) {
+      const from = this.path([...parts, child]);
+      if (notOnDisk(childNode) && !lstatSync(from, { throwIfNoEntry: false })) continue;
+      renameSync(from, this.path([...parentParts, spare, child]));
+    }
+    rmdirSync(this.path(parts));
+    renameSync(this.path([...parentParts, spare]), this.path(parts));
+    node.meta = meta;
+    node.listed = this.layer;
+    this.markDirty(node, parts);
+    this.markDirty(parent, parentParts);
+  }
+
+  /** A new folder with `meta`'s owner (as root) and mode; its time is set with the dirty ones. */
+  private mkdir(path: Buffer, meta: DirMeta): void {
+    mkdirSync(path);
+    // A setgid parent would hand its group to the new folder.
+    if (isRoot) lchownSync(path, meta.uid, meta.gid);
+    chmodSync(path, meta.mode);
   }
 
   /** A non-directory replaces a lower directory: the whole lower tree goes before GNU tar writes the name. */
@@ -196,20 +248,7 @@ export class LayerRules {
       );
     }
     const { inode } = target;
-    // The engine chowns the link's name, and chmods and touches it unless it is a symlink: the shared inode.
-    const changed =
-      inode.uid !== header.uid ||
-      inode.gid !== header.gid ||
-      (inode.type !== 'symlink' && (inode.mode !== header.mode || inode.mtime !== header.mtime));
-    if (changed) {
-      inode.uid = header.uid;
-      inode.gid = header.gid;
-      if (inode.type !== 'symlink') {
-        inode.mode = header.mode;
-        inode.mtime = header.mtime;
-      }
-      this.linkFixes.push({ parts, inode });
-    }
+    if (applyLinkHeader(inode, header)) this.linkFixes.push({ parts, inode });
     return inode;
   }
 
@@ -225,10 +264,11 @@ export class LayerRules {
     const node = parent.children.get(name) as TreeNode;
     const path = this.path([...parentParts, name]);
     // lstat first: the tree says every component above is a real directory; the disk must agree.
-    const stat = lstatSync(path);
-    if (node.kind === 'dir' && stat.isDirectory()) rmSync(path, { recursive: true, force: true });
-    else if (!stat.isDirectory()) unlinkSync(path);
-    else throw new Error(`${path} is a directory on disk but not in the layer tree`);
+    const stat = lstatSync(path, { throwIfNoEntry: !notOnDisk(node) });
+    if (stat?.isDirectory()) {
+      if (node.kind !== 'dir') throw new Error(`${path} is a directory on disk but not in the layer tree`);
+      rmSync(path, { recursive: true, force: true });
+    } else if (stat) unlinkSync(path);
     parent.children.delete(name);
     this.markDirty(parent, parentParts);
   }
@@ -241,6 +281,50 @@ export class LayerRules {
   private path(parts: readonly string[]): Buffer {
     return Buffer.concat([this.root, encodeBytes(`/${parts.join('/')}`)]);
   }
+}
+
+/**
+ * What a folder a layer needs as a parent gets when no lower layer has a folder there. umoci (`MkdirAll`,
+ * 0777 under the umask) and containerd (`mkparent`, 0755) give it the unpacking user, mode 0755 and the time
+ * of the run; only the time is taken differently here, the epoch, so that two dumps of one image are
+ * identical.
+ */
+export function missingParentMeta(): DirMeta {
+  return { mode: 0o755, uid: 0, gid: 0, mtime: 0, exactMtime: 0 };
+}
+
+/**
+ * A lower non-folder (a symlink included) where a layer writes below is replaced by a folder. Differs from
+ * umoci, which resolves in-image symlinks there: every engine replaces it (overlayfs shows the upper
+ * folder), and a followed link could lead outside the output.
+ */
+function replacesLowerNonDir(): true {
+  return true;
+}
+
+/**
+ * A hardlink member's owner, mode and mtime become the shared inode's (not a symlink's mode or time), as
+ * every engine's applier (moby's, containerd's) chowns, chmods and touches the link's name. Differs from
+ * umoci, which ignores a hardlink header's metadata; the spec is silent. True when the inode changed.
+ */
+function applyLinkHeader(inode: Inode, header: TarHeader): boolean {
+  const changed =
+    inode.uid !== header.uid ||
+    inode.gid !== header.gid ||
+    (inode.type !== 'symlink' && (inode.mode !== header.mode || inode.mtime !== header.mtime));
+  if (!changed) return false;
+  inode.uid = header.uid;
+  inode.gid = header.gid;
+  if (inode.type !== 'symlink') {
+    inode.mode = header.mode;
+    inode.mtime = header.mtime;
+  }
+  return true;
+}
+
+/** A device node as non-root: in the tree, but GNU tar could not make it (mknod needs root). */
+function notOnDisk(node: TreeNode): boolean {
+  return !isRoot && node.kind === 'leaf' && (node.inode.type === 'char' || node.inode.type === 'block');
 }
 
 function dirMeta(header: TarHeader): DirMeta {

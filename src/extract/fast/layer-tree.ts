@@ -35,7 +35,7 @@ export interface DirNode {
   readonly children: Map<string, TreeNode>;
   /** Index of the highest layer whose diff holds this directory (listed or as a parent of something). */
   layer: number;
-  /** Index of the highest layer that listed it with its own header. */
+  /** Index of the highest layer that gave it its metadata: listed it with its own header, or made it new. */
   listed: number;
 }
 

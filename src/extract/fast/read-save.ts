@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Duplex, Readable } from 'node:stream';
+import { type Duplex, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import tar from 'tar-stream';
+import { zstdDecompress } from './zstd-stream.js';
 
 /** A member of the save: its header, and a stream of its bytes. */
 type Entry = Readable & { readonly header: tar.Header };
@@ -24,6 +26,8 @@ const LEGACY_JSON = /^([0-9a-f]{64})\/json$/;
 /** Members named by their digest: OCI blobs, and the layers Podman's docker-archive keeps at its top. */
 const DIGEST_NAMED = /^(?:blobs\/sha256\/([0-9a-f]{64})|([0-9a-f]{64})\.tar)$/;
 const MAX_JSON = 16 * 1024 * 1024;
+/** A zstd frame's first four bytes, little-endian. */
+const ZSTD_MAGIC = 0xfd2fb528;
 /** Links to links are followed this far; a save has no reason to chain them at all. */
 const MAX_LINK_HOPS = 8;
 
@@ -40,7 +44,7 @@ interface Applied {
  * Engine 20.10 writes the legacy layout in lexical order: `<id>/json` (which names the parent) comes before
  * `<id>/layer.tar`, so a layer whose parent is applied can stream. Engines 25+ write an OCI layout whose
  * manifests come last; a blob streams when its digest is the next diff ID (an uncompressed layer), the rest
- * spill (compressed blobs from the containerd store: gzip, or zstd where Node has it). Podman (containers/
+ * spill (compressed blobs from the containerd store: gzip, or zstd through the zstd command). Podman (containers/
  * image) writes each layer once at the top as `<digest>.tar`, first, and `<id>/layer.tar` as a symlink to
  * it. A layer member that is a link (symlink or hardlink, before or after its target) stands for the member
  * it names; manifest.json, which comes last, has the final word on the order.
@@ -66,8 +70,26 @@ export async function readSave(archive: Readable, options: ReadSaveOptions): Pro
     }
     return target;
   };
+  // Each layer's uncompressed bytes must be the image's own (their sha256 is its diff ID): a damaged or
+  // mismatched blob is an error, never a silently different dump.
   const apply = async (layer: Readable, next: Applied) => {
-    await options.apply(layer, applied.length);
+    const index = applied.length;
+    const hash = createHash('sha256');
+    const hashed = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    // The consumer's pipeline sees any error: this one destroys `hashed` with it.
+    pipeline(layer, hashed).catch(() => {});
+    await options.apply(hashed, index);
+    const digest = `sha256:${hash.digest('hex')}`;
+    if (digest !== diffIds[index]) {
+      throw new Error(
+        `layer ${index + 1} of docker save is not the image's (its bytes hash to ${digest}, the image names ${diffIds[index]}); check the engine (docker info) and retry`,
+      );
+    }
     applied.push(next);
   };
   const spill = async (name: string, body: Readable) => {
@@ -227,22 +249,13 @@ async function openLayer(file: string): Promise<Readable> {
   } finally {
     await handle.close();
   }
-  let decompress: Duplex | undefined;
-  if (head[0] === 0x1f && head[1] === 0x8b) decompress = zlib.createGunzip();
-  else if (head.readUInt32LE(0) === 0xfd2fb528) {
-    const zstd = (zlib as { createZstdDecompress?: () => Duplex }).createZstdDecompress;
-    if (!zstd) {
-      throw new Error(
-        'the image has zstd-compressed layers, which this Node cannot read; use Node 22.15 or newer, or --method article',
-      );
-    }
-    decompress = zstd();
-  }
+  if (head.readUInt32LE(0) === ZSTD_MAGIC) return zstdDecompress(file);
   const stream = createReadStream(file, { highWaterMark: 256 * 1024 });
-  if (!decompress) return stream;
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return stream;
+  const gunzip = zlib.createGunzip();
   // The consumer's pipeline sees any error: this one destroys the decompressor with it.
-  pipeline(stream, decompress).catch(() => {});
-  return decompress;
+  pipeline(stream, gunzip).catch(() => {});
+  return gunzip;
 }
 
 async function readJson(member: Readable, name: string): Promise<unknown> {
