@@ -15,8 +15,8 @@ import { removeTree, STAGING_PREFIX } from '../output-folder.js';
 import { xattrWarnings } from '../xattr-warnings.js';
 import { applyLayer } from './apply-layer.js';
 import { LayerTree } from './layer-tree.js';
-import { readSave } from './read-save.js';
-import { saveFailureMessage } from './save-failure.js';
+import { MissingLayerError, readSave } from './read-save.js';
+import { missingLayerMessage, saveFailureMessage } from './save-failure.js';
 
 export interface FastDumpOptions {
   readonly signal?: AbortSignal | undefined;
@@ -80,6 +80,9 @@ export async function dumpImageLayers(
   } catch (error) {
     signal?.throwIfAborted();
     if (error instanceof DistrolessContentsError) throw error;
+    if (error instanceof MissingLayerError) {
+      throw new DockerError('EXTRACT_FAILED', missingLayerMessage(image.Id, error.member), { cause: error });
+    }
     const reason = error instanceof Error ? error.message : String(error);
     throw new OutputError('EXTRACT_FAILED', `Reading the image's layers failed: ${reason}`, { cause: error });
   } finally {

@@ -8,6 +8,13 @@ import * as zlib from 'node:zlib';
 import tar from 'tar-stream';
 import { zstdDecompress } from './zstd-stream.js';
 
+/** A save whose manifest names a layer it holds no bytes for: the engine skipped the blob (moby#49473). */
+export class MissingLayerError extends Error {
+  constructor(readonly member: string) {
+    super(`docker save lists layer ${member} but does not contain it`);
+  }
+}
+
 /** A member of the save: its header, and a stream of its bytes. */
 type Entry = Readable & { readonly header: tar.Header };
 
@@ -187,7 +194,7 @@ export async function readSave(archive: Readable, options: ReadSaveOptions): Pro
     if (!file) {
       const link = [...links].find(([, target]) => resolve(target) === name);
       if (link) throw new Error(`docker save member ${link[0]} links to ${link[1]}, which is no layer`);
-      throw new Error(`docker save lists layer ${name} but does not contain it`);
+      throw new MissingLayerError(name);
     }
     await apply(await openLayer(file), { member: name });
   }

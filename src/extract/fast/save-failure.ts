@@ -12,3 +12,12 @@ export function saveFailureMessage(imageId: string, daemonWords: string): string
   }
   return `docker save of ${imageId} failed: ${daemonWords}`;
 }
+
+/**
+ * One line for a save that came back without some of its layers: the containerd image store skips a pulled
+ * image's blobs when it already holds the layers unpacked (loaded from an uncompressed archive, or shared with
+ * another image), and `docker save` then leaves them out without a word (moby#49473, fixed by moby#53615).
+ */
+export function missingLayerMessage(imageId: string, member: string): string {
+  return `docker save of ${imageId} holds no bytes for its layer ${member}: the engine's containerd image store skipped that blob when it pulled the image (moby#49473); use --method article.`;
+}

@@ -38,7 +38,8 @@ describe('docker save refused for a single-platform pull of a multi-platform ima
   it('fails with one line that names the cause, keeps the daemon words and says to use --method article', async () => {
     const docker = new Docker({ socketPath: join(work, 'engine.sock') });
     const parent = join(work, 'out');
-    await mkdir(parent);
+    // The staging folder exists before the layers are read, as in a run.
+    await mkdir(join(parent, 'dump'), { recursive: true });
     const image = { Id: ID, RootFS: { Type: 'layers', Layers: [`sha256:${'cd'.repeat(32)}`] } };
     const error = await dumpImageLayers(
       docker,
@@ -54,6 +55,8 @@ describe('docker save refused for a single-platform pull of a multi-platform ima
     );
     expect((error as Error).message).not.toContain('\n');
     expect(requests).toEqual([`GET /images/${ID}/get`]);
-    expect(await readdir(parent)).toEqual([]);
+    // Nothing but the (empty) staging folder the caller made: no spilled layers beside it.
+    expect(await readdir(parent)).toEqual(['dump']);
+    expect(await readdir(join(parent, 'dump'))).toEqual([]);
   });
 });
