@@ -6,13 +6,22 @@ import { daemonMessage } from './client.js';
 import { followStream, StreamEventError } from './stream.js';
 
 export interface BuildOptions {
+  /** Labels its first step (a LABEL) so that every later step's image and container carries them. */
   readonly dockerfile: string;
-  readonly labels: Readonly<Record<string, string>>;
   readonly tag?: string | undefined;
   readonly platform?: string | undefined;
   readonly signal?: AbortSignal | undefined;
   /** Receives the build's own output, line by line. */
   readonly onOutput?: ((line: string) => void) | undefined;
+  /** Receives each container and intermediate image the build reports making, as it reports it. */
+  readonly onCreated?: ((resource: BuildResource) => void) | undefined;
+}
+
+/** A container (` ---> Running in …`) or an image (` ---> …` after a step) the legacy builder made. */
+export interface BuildResource {
+  readonly kind: 'container' | 'image';
+  /** The short ID the builder prints; the engine accepts it wherever an ID is expected. */
+  readonly id: string;
 }
 
 /** Builds a one-file context with the legacy builder (which resolves `COPY --from` from local images) and returns the image ID. */
@@ -21,6 +30,7 @@ export async function buildImage(docker: Docker, options: BuildOptions): Promise
   context.entry({ name: 'Dockerfile', mode: 0o644 }, options.dockerfile);
   context.finalize();
   let imageId: string | undefined;
+  const created = createdResources(options.onCreated);
   try {
     const stream = (await docker.buildImage(
       context as unknown as NodeJS.ReadableStream,
@@ -32,7 +42,6 @@ export async function buildImage(docker: Docker, options: BuildOptions): Promise
         nocache: true,
         rm: true,
         forcerm: true,
-        labels: { ...options.labels },
         ...(options.tag && { t: options.tag }),
         ...(options.platform && { platform: options.platform }),
       } as Docker.ImageBuildOptions,
@@ -40,7 +49,11 @@ export async function buildImage(docker: Docker, options: BuildOptions): Promise
     await followStream(stream, options.signal, (event) => {
       if (event.aux?.ID) imageId = event.aux.ID;
       if (event.stream) {
-        for (const line of event.stream.split('\n')) if (line.trim()) options.onOutput?.(line.trimEnd());
+        for (const line of event.stream.split('\n')) {
+          if (!line.trim()) continue;
+          created(line);
+          options.onOutput?.(line.trimEnd());
+        }
         imageId ??= /^Successfully built ([0-9a-f]+)/m.exec(event.stream)?.[1];
       }
     });
@@ -51,4 +64,24 @@ export async function buildImage(docker: Docker, options: BuildOptions): Promise
   }
   if (!imageId) throw new DockerError('BUILD_FAILED', 'docker build ended without reporting an image ID.');
   return imageId;
+}
+
+/**
+ * Reads the IDs the legacy builder prints. The ` ---> ID` after a FROM step is the base image, which the
+ * run did not make and must not remove.
+ */
+function createdResources(onCreated: BuildOptions['onCreated']): (line: string) => void {
+  let afterFrom = false;
+  return (line) => {
+    if (/^Step \d+\/\d+ : FROM /i.test(line)) {
+      afterFrom = true;
+      return;
+    }
+    const container = /^ ---> Running in ([0-9a-f]{12,64})\s*$/.exec(line)?.[1];
+    if (container) onCreated?.({ kind: 'container', id: container });
+    const image = /^ ---> ([0-9a-f]{12,64})\s*$/.exec(line)?.[1];
+    if (!image) return;
+    if (afterFrom) afterFrom = false;
+    else onCreated?.({ kind: 'image', id: image });
+  };
 }
