@@ -12,7 +12,7 @@ export default defineConfig({
       'test/options.test.ts',
       'test/batch/folder-name.test.ts',
       'test/docker/credentials.test.ts',
-      'test/docker/run-resources.test.ts',
+      'test/docker/build-stream.test.ts',
       'test/extract/tar-subtree.test.ts',
       'test/extract/output-folder.test.ts',
       'test/faults/broken-archive.test.ts',

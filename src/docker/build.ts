@@ -24,13 +24,26 @@ export interface BuildResource {
   readonly id: string;
 }
 
-/** Builds a one-file context with the legacy builder (which resolves `COPY --from` from local images) and returns the image ID. */
+/**
+ * How long an aborted build may go on before its stream is cut. The legacy builder only notices a client that
+ * went away between steps: a COPY under way then still commits its image, after any cleanup the client did.
+ */
+export const BUILD_STOP_TIMEOUT_MS = 120_000;
+
+/**
+ * Builds a one-file context with the legacy builder (which resolves `COPY --from` from local images) and
+ * returns the image ID. An abort does not cut the build: its stream is read to the end (within
+ * {@link BUILD_STOP_TIMEOUT_MS}), so that every image it makes exists, and can be removed, when this returns.
+ */
 export async function buildImage(docker: Docker, options: BuildOptions): Promise<string> {
   const context = tar.pack();
   context.entry({ name: 'Dockerfile', mode: 0o644 }, options.dockerfile);
   context.finalize();
   let imageId: string | undefined;
   const created = createdResources(options.onCreated);
+  const { signal } = options;
+  let giveUp: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   try {
     const stream = (await docker.buildImage(
       context as unknown as NodeJS.ReadableStream,
@@ -46,7 +59,12 @@ export async function buildImage(docker: Docker, options: BuildOptions): Promise
         ...(options.platform && { platform: options.platform }),
       } as Docker.ImageBuildOptions,
     )) as Readable;
-    await followStream(stream, options.signal, (event) => {
+    onAbort = () => {
+      giveUp = setTimeout(() => stream.destroy(), BUILD_STOP_TIMEOUT_MS);
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    await followStream(stream, undefined, (event) => {
       if (event.aux?.ID) imageId = event.aux.ID;
       if (event.stream) {
         for (const line of event.stream.split('\n')) {
@@ -58,10 +76,14 @@ export async function buildImage(docker: Docker, options: BuildOptions): Promise
       }
     });
   } catch (error) {
-    options.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     const reason = error instanceof StreamEventError ? error.message : daemonMessage(error);
     throw new DockerError('BUILD_FAILED', `docker build failed: ${reason}`, { cause: error });
+  } finally {
+    clearTimeout(giveUp);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
+  signal?.throwIfAborted();
   if (!imageId) throw new DockerError('BUILD_FAILED', 'docker build ended without reporting an image ID.');
   return imageId;
 }
@@ -70,7 +92,7 @@ export async function buildImage(docker: Docker, options: BuildOptions): Promise
  * Reads the IDs the legacy builder prints. The ` ---> ID` after a FROM step is the base image, which the
  * run did not make and must not remove.
  */
-function createdResources(onCreated: BuildOptions['onCreated']): (line: string) => void {
+export function createdResources(onCreated: BuildOptions['onCreated']): (line: string) => void {
   let afterFrom = false;
   return (line) => {
     if (/^Step \d+\/\d+ : FROM /i.test(line)) {

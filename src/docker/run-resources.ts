@@ -4,8 +4,8 @@ import { RUN_LABEL } from '../labels.js';
 import type { BuildResource } from './build.js';
 import { removeContainer, removeImage } from './container.js';
 
-/** How long an interrupted build may go on in the engine before the run gives up waiting for it. */
-const BUILD_STOP_TIMEOUT_MS = 60_000;
+/** How long a sweep goes on finding new things before it gives up. */
+const SWEEP_TIMEOUT_MS = 60_000;
 /** Two sweeps this far apart that find nothing: the engine has stopped making things for the run. */
 const SETTLE_MS = 500;
 
@@ -18,7 +18,7 @@ export class RunResources {
   readonly labels: Readonly<Record<string, string>>;
   private readonly containers = new Set<string>();
   private readonly images: string[] = [];
-  /** A build stream was cut (signal, lost connection): the engine may still be running its current step. */
+  /** A build failed or was cut short: the engine may still be finishing its current step. */
   private buildCut = false;
 
   constructor(labels: Readonly<Record<string, string>>) {
@@ -30,20 +30,20 @@ export class RunResources {
     else this.images.push(resource.id);
   }
 
-  /** The engine may go on building after the stream is gone: the legacy builder only stops between steps. */
+  /** The engine may go on building after its stream is gone: the legacy builder only stops between steps. */
   buildInterrupted(): void {
     this.buildCut = true;
   }
 
   /**
-   * Removes the run's containers and (unless kept) images, children first. After a cut build it sweeps
-   * until the engine has stopped: the step under way when the client went away still commits its image.
+   * Removes the run's containers and (unless kept) images, children first. After a failed or cut build it
+   * sweeps once more after a pause, for a step the engine was still finishing.
    * Returns the errors instead of throwing, so the caller decides whether they may surface.
    */
   async remove(docker: Docker, options: { readonly keepImage: boolean }): Promise<unknown[]> {
     const errors: unknown[] = [];
     try {
-      const deadline = Date.now() + BUILD_STOP_TIMEOUT_MS;
+      const deadline = Date.now() + SWEEP_TIMEOUT_MS;
       let quiet = 0;
       for (;;) {
         const found = await this.sweep(docker, options.keepImage);
@@ -51,7 +51,7 @@ export class RunResources {
         if (quiet >= (this.buildCut ? 2 : 1)) break;
         if (Date.now() > deadline) {
           throw new Error(
-            `the engine was still making images for run ${this.labels[RUN_LABEL]} after ${BUILD_STOP_TIMEOUT_MS / 1000} s`,
+            `the engine was still making images for run ${this.labels[RUN_LABEL]} after ${SWEEP_TIMEOUT_MS / 1000} s`,
           );
         }
         await sleep(SETTLE_MS);
