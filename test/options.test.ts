@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
@@ -54,7 +57,7 @@ describe('options, validated once in the library', () => {
   });
 });
 
-describe('the CLI maps flags to the library options and reports the same usage errors', () => {
+describe.concurrent('the CLI maps flags to the library options and reports the same usage errors', () => {
   it.each([
     [['extract', 'alpine', '--method', 'bogus'], /^error: Invalid --method "bogus" \(option method\)/],
     [
@@ -74,5 +77,37 @@ describe('the CLI maps flags to the library options and reports the same usage e
     const lines = String(result.stderr).trimEnd().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(message);
+  });
+});
+
+describe.concurrent('the CLI checks --output and --manifest before it asks the engine anything', () => {
+  it.each([
+    ['a folder as --manifest', (dir: string) => ['--manifest', join(dir, 'dl')], /is a folder; name a file/],
+    [
+      'a --manifest in a folder that does not exist',
+      (dir: string) => ['--manifest', join(dir, 'nonexistent', 'dir', 'm.json')],
+      /the folder .*nonexistent\/dir does not exist/,
+    ],
+    [
+      'a --manifest inside the output',
+      (dir: string) => ['--manifest', join(dir, 'out', 'm.json')],
+      /inside the output folder/,
+    ],
+  ])('%s: exit 2, one line, nothing created', async (_name, flags, message) => {
+    const dir = await mkdtemp(join(tmpdir(), 'dc-cli-paths-'));
+    try {
+      await mkdir(join(dir, 'dl'));
+      const result = await runCli(['extract', 'alpine', '-o', join(dir, 'out'), ...flags(dir)], {
+        env: NO_ENGINE,
+      });
+      expect(result.exitCode, String(result.stderr)).toBe(2);
+      const lines = String(result.stderr).trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(await readdir(dir)).toEqual(['dl']);
+      expect(await readdir(join(dir, 'dl'))).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
