@@ -25,6 +25,7 @@ export default defineConfig({
       'test/shell/demux-stream.test.ts',
       'test/unit/**/*.test.ts',
     ],
-    testTimeout: 30_000,
+    // Generous: a test that spawns the CLI waits for tsx, which a loaded machine slows down many times.
+    testTimeout: 120_000,
   },
 });
