@@ -47,8 +47,9 @@ export class RunResources {
       let quiet = 0;
       for (;;) {
         const found = await this.sweep(docker, options.keepImage);
+        if (!this.buildCut) break;
         quiet = found === 0 ? quiet + 1 : 0;
-        if (quiet >= (this.buildCut ? 2 : 1)) break;
+        if (quiet >= 2) break;
         if (Date.now() > deadline) {
           throw new Error(
             `the engine was still making images for run ${this.labels[RUN_LABEL]} after ${SWEEP_TIMEOUT_MS / 1000} s`,
