@@ -6,7 +6,7 @@ import { daemonMessage } from './client.js';
 import { followStream, StreamEventError } from './stream.js';
 
 export interface BuildOptions {
-  /** Labels its first step (a LABEL) so that every later step's image and container carries them. */
+  /** Its first step after FROM should be a LABEL: every later step's image and container then carries it. */
   readonly dockerfile: string;
   readonly tag?: string | undefined;
   readonly platform?: string | undefined;
