@@ -23,7 +23,7 @@ export default defineConfig({
       'test/properties/cli-flags.property.test.ts',
       'test/properties/template.property.test.ts',
       'test/shell/demux-stream.test.ts',
-      'test/unit/**/*.test.ts',
+      'test/run/run-lifecycle.test.ts',
     ],
     // Generous: a test that spawns the CLI waits for tsx, which a loaded machine slows down many times.
     testTimeout: 120_000,
