@@ -66,6 +66,14 @@ async function labelledImages(label: string): Promise<number> {
   return (await docker.listImages({ all: true, filters })).length;
 }
 
+/** How many mount points the engine has below a folder (its layers being written, its containers' roots). */
+async function mountsBelow(dir: string): Promise<number> {
+  const { stdout } = await execa('findmnt', ['--list', '--noheadings', '--output', 'TARGET'], {
+    reject: false,
+  });
+  return stdout.split('\n').filter((target) => target.trim().startsWith(`${dir}/`)).length;
+}
+
 /** Once two images of the run exist (the LABEL and ENV steps), its COPY step is under way. */
 const copyStepUnderway = (label: string) => async () => (await labelledImages(label)) >= 2;
 
@@ -287,11 +295,14 @@ describe('SIGKILL mid-build', () => {
       copyStepUnderway(label.value),
     );
     expect(sent && result.signal, String(result.stderr)).toBe('SIGKILL');
-    // The engine finishes the COPY step on its own (the LABEL, ENV and COPY images), then sees the client gone.
-    for (let waited = 0; (await labelledImages(label.value)) < 3; waited += 500) {
-      if (waited > 120_000) throw new Error('the killed build never finished its COPY step');
+    // The engine finishes the COPY step on its own, silently: no container, only a layer it mounts under its
+    // data root to copy into, released once the step's image is committed. Wait until no such mount is left.
+    for (let waited = 0, clear = 0; clear < 3; waited += 500) {
+      if (waited > 300_000) throw new Error('the killed build never finished its step');
       await sleep(500);
+      clear = (await mountsBelow(join(engine.dir, 'data'))) === 0 ? clear + 1 : 0;
     }
+    expect(await labelledImages(label.value)).toBeGreaterThanOrEqual(2);
   }
 
   it('leaves images that cleanup --dry-run explains and npm run cleanup removes', async () => {
