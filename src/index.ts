@@ -26,6 +26,14 @@ export type { TargetArgument, TargetArgumentOptions } from './inspect/target-arg
 export { RUN_LABEL, TOOL_LABEL } from './labels.js';
 export { type LeftoverOptions, type LeftoverReport, removeLeftovers } from './leftovers.js';
 export type { EntryCounts, EntryType, ImageInfo, Manifest, ManifestEntry } from './manifest.js';
-export { DEFAULT_BASE, DEFAULT_OUTPUT, type ExtractOptions, type PullPolicy } from './options.js';
+export {
+  DEFAULT_BASE,
+  DEFAULT_OUTPUT,
+  EXTRACT_METHODS,
+  type ExtractMethod,
+  type ExtractOptions,
+  PULL_POLICIES,
+  type PullPolicy,
+} from './options.js';
 export { type ImageReference, parseReference } from './reference.js';
 export { openShell, type ShellOptions } from './shell/open-shell.js';

@@ -11,7 +11,7 @@ export const RUN_LABEL = 'dev.distroless-contents.run';
 
 export const TOOL_NAME = 'distroless-contents';
 
-/** Each label costs one more step in the legacy builder, so they are kept few. */
+/** The run's labels: all set by the generated Dockerfile's first step (one LABEL), so every later step's image carries them. */
 export function runLabels(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
   return { ...extra, [TOOL_LABEL]: TOOL_NAME, [RUN_LABEL]: `${hostname()}/${process.pid}/${randomUUID()}` };
 }

@@ -26,25 +26,48 @@ export interface LeftoverOptions {
    * @default false
    */
   readonly includeKept?: boolean;
+  /**
+   * Remove nothing: only report what would go, and why.
+   * @default false
+   */
+  readonly dryRun?: boolean;
   /** A dockerode client; by default one is made from DOCKER_HOST and friends. */
   readonly docker?: Docker;
 }
 
 export interface LeftoverReport {
+  /** IDs (or, for folders, paths) of what was removed, or with `dryRun` would be. */
   readonly containers: readonly string[];
   readonly images: readonly string[];
   readonly folders: readonly string[];
+  /** Each of them with the reason it is a leftover, in the same order. */
+  readonly items: readonly Leftover[];
+}
+
+export interface Leftover {
+  readonly kind: 'container' | 'image' | 'folder';
+  /** The ID, or the folder's path. */
+  readonly id: string;
+  /** The run's label, `<host>/<pid>/<uuid>`, where there is one. */
+  readonly run?: string;
+  /** One line: whose run, which host, why it is over. */
+  readonly reason: string;
 }
 
 /** Removes the containers, images and staging folders that interrupted runs of the tool left behind. */
 export async function removeLeftovers(options: LeftoverOptions = {}): Promise<LeftoverReport> {
-  const folders = await removeStagingFolders(
+  const dryRun = options.dryRun ?? false;
+  const folderItems = await removeStagingFolders(
     options.dirs ?? [process.cwd()],
     options.sameFolderOnly ?? false,
+    dryRun,
   );
+  const folders = folderItems.map((item) => item.id);
   const folderPids = new Set(folders.map((folder) => String(stagingPid(basename(folder)))));
-  if (options.sameFolderOnly && folderPids.size === 0) return { containers: [], images: [], folders };
+  if (options.sameFolderOnly && folderPids.size === 0)
+    return { containers: [], images: [], folders, items: folderItems };
   const docker = options.docker ?? connectDocker();
+  const items: Leftover[] = [];
   const wanted = (labels: Record<string, string> | undefined) => {
     const run = labels?.[RUN_LABEL];
     if (options.sameFolderOnly) return isStaleRun(run) && folderPids.has(run?.split('/')[1] ?? '');
@@ -61,8 +84,9 @@ export async function removeLeftovers(options: LeftoverOptions = {}): Promise<Le
   const containers: string[] = [];
   for (const container of await docker.listContainers({ all: true, filters })) {
     if (!wanted(container.Labels)) continue;
-    await removeContainer(docker, container.Id);
+    if (!dryRun) await removeContainer(docker, container.Id);
     containers.push(container.Id);
+    items.push(resourceItem('container', container.Id, container.Labels));
   }
 
   const images: string[] = [];
@@ -73,15 +97,40 @@ export async function removeLeftovers(options: LeftoverOptions = {}): Promise<Le
   const parents = new Set(candidates.map((image) => image.ParentId));
   for (const image of candidates) {
     if (parents.has(image.Id)) continue;
-    await removeImage(docker, image.Id);
+    if (!dryRun) await removeImage(docker, image.Id);
     images.push(image.Id);
+    items.push(resourceItem('image', image.Id, image.Labels));
   }
 
-  return { containers, images, folders };
+  return { containers, images, folders, items: [...items, ...folderItems] };
 }
 
-async function removeStagingFolders(dirs: readonly string[], staleOnly: boolean): Promise<string[]> {
-  const folders: string[] = [];
+function resourceItem(
+  kind: 'container' | 'image',
+  id: string,
+  labels: Record<string, string> | undefined,
+): Leftover {
+  const run = labels?.[RUN_LABEL];
+  return { kind, id, ...(run !== undefined && { run }), reason: runReason(run) };
+}
+
+/** Why a run's resource is taken: its process is gone, or it cannot be checked from here. */
+function runReason(run: string | undefined): string {
+  if (run === undefined) return `no ${RUN_LABEL} label: made by a run of an older version`;
+  const [host, pid] = run.split('/');
+  if (host !== hostname())
+    return `run ${run}: made on host ${host}, whose processes cannot be checked from ${hostname()}`;
+  if (!/^\d+$/.test(pid ?? '')) return `run ${run}: no process id in its label`;
+  if (Number(pid) === process.pid) return `run ${run}: this process's own`;
+  return `run ${run}: process ${pid} on this host is gone`;
+}
+
+async function removeStagingFolders(
+  dirs: readonly string[],
+  staleOnly: boolean,
+  dryRun: boolean,
+): Promise<Leftover[]> {
+  const folders: Leftover[] = [];
   for (const dir of dirs) {
     let names: string[];
     try {
@@ -96,8 +145,15 @@ async function removeStagingFolders(dirs: readonly string[], staleOnly: boolean)
       const stale = pid === undefined ? !staleOnly : pid !== process.pid && !isAlive(pid);
       if (!stale) continue;
       const path = resolve(join(dir, name));
-      await removeTree(path);
-      folders.push(path);
+      if (!dryRun) await removeTree(path);
+      folders.push({
+        kind: 'folder',
+        id: path,
+        reason:
+          pid === undefined
+            ? 'staging folder without a process id in its name'
+            : `staging folder of process ${pid} on this host, which is gone`,
+      });
     }
   }
   return folders;

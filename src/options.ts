@@ -5,8 +5,14 @@ import type { ProgressListener } from './progress.js';
 
 export type { PullPolicy };
 
+/** Every pull policy, in the order help texts list them. */
+export const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
+
 /** `article`: build, run and copy as the article does. `fast`: the same dump from the image's own layers (docker save), nothing built or run. */
 export type ExtractMethod = 'article' | 'fast';
+
+/** Every method, the default first. */
+export const EXTRACT_METHODS: readonly ExtractMethod[] = ['article', 'fast'];
 
 /** Options of {@link extractImage}. */
 export interface ExtractOptions {
@@ -72,20 +78,31 @@ export const DEFAULT_BASE = 'alpine:3.20.3';
 
 const PLATFORM_PATTERN = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 
-/** The one place defaults are decided and options checked. */
+/** The one place defaults are decided and options checked: every bad option is a UsageError. */
 export function resolveExtractOptions(options: ExtractOptions = {}): ResolvedExtractOptions {
   if (options.platform !== undefined && !PLATFORM_PATTERN.test(options.platform)) {
     throw new UsageError(
       `Invalid platform ${JSON.stringify(options.platform)}: expected os/arch[/variant], e.g. linux/amd64.`,
     );
   }
+  const pull = checkPull(options.pull) ?? 'missing';
+  const method = checkChoice('method', '--method', options.method, EXTRACT_METHODS) ?? 'article';
+  for (const name of ['force', 'keepImage', 'cache'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new UsageError(`Invalid ${name} ${JSON.stringify(options[name])}: expected true or false.`);
+    }
+  }
+  if (options.cache && method === 'fast') {
+    throw new UsageError('--cache speeds up the article method only; drop it or use --method article.');
+  }
+  for (const [key, value] of Object.entries(options.labels ?? {})) checkLabel(key, value);
   return {
     output: options.output ?? DEFAULT_OUTPUT,
     force: options.force ?? false,
-    pull: options.pull ?? 'missing',
+    pull,
     base: options.base ?? DEFAULT_BASE,
     keepImage: options.keepImage ?? false,
-    method: options.method ?? 'article',
+    method,
     cache: options.cache ?? false,
     labels: options.labels ?? {},
     log: options.log ?? (() => {}),
@@ -95,4 +112,32 @@ export function resolveExtractOptions(options: ExtractOptions = {}): ResolvedExt
     docker: options.docker,
     onProgress: options.onProgress,
   };
+}
+
+/** A pull policy, checked; undefined stays undefined (each caller has its default). */
+export function checkPull(value: unknown): PullPolicy | undefined {
+  return checkChoice('pull', '--pull', value, PULL_POLICIES);
+}
+
+/** One of a fixed list, or a UsageError that names the flag, the library option and every choice. */
+export function checkChoice<T extends string>(
+  option: string,
+  flag: string,
+  value: unknown,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined || choices.includes(value as T)) return value as T | undefined;
+  const listed = `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`;
+  throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)} (option ${option}): use ${listed}.`);
+}
+
+/** Labels reach a Dockerfile and the engine's filters: a key is needed, and no line breaks or other controls. */
+function checkLabel(key: string, value: unknown): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused.
+  const control = /[\u0000-\u001f\u007f]/;
+  if (key === '' || typeof value !== 'string' || control.test(key) || control.test(value)) {
+    throw new UsageError(
+      `Invalid label ${JSON.stringify(key)}=${JSON.stringify(value)}: expected a non-empty key and a text value without control characters.`,
+    );
+  }
 }

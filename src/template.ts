@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { UsageError } from './errors.js';
 import { parseReference } from './reference.js';
 
 const templateUrl = new URL('../templates/Dockerfile', import.meta.url);
@@ -11,17 +12,23 @@ export interface DockerfileValues {
   readonly image: string;
   /** The image that provides /bin/sh: a reference or an image ID. */
   readonly base: string;
+  /** Labels of the LABEL step, which every later step's image and container inherits. At least one. */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 export function readTemplate(): string {
   return readFileSync(templateUrl, 'utf8');
 }
 
-/** Renders templates/Dockerfile. Both values must pass the reference grammar, so nothing else can reach the file. */
+/**
+ * Renders templates/Dockerfile. Both images must pass the reference grammar and labels are quoted, so
+ * nothing else can reach the file.
+ */
 export function renderDockerfile(values: DockerfileValues, template = readTemplate()): string {
   const checked: Record<string, string> = {
     image: parseReference(values.image).raw,
     base: parseReference(values.base).raw,
+    labels: labelPairs(values.labels),
   };
   return template.replace(/\{\{(\w+)\}\}/g, (placeholder, key: string) => {
     const value = checked[key];
@@ -29,4 +36,21 @@ export function renderDockerfile(values: DockerfileValues, template = readTempla
       throw new Error(`templates/Dockerfile has an unknown placeholder ${placeholder}.`);
     return value;
   });
+}
+
+/** `"key"="value" …`, sorted; inside a Dockerfile's double quotes only `"`, `$` and `\` need a backslash. */
+function labelPairs(labels: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(labels).sort();
+  if (keys.length === 0) throw new Error('renderDockerfile needs at least one label.');
+  return keys.map((key) => `${quote(key)}=${quote(labels[key] as string)}`).join(' ');
+}
+
+function quote(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused.
+  if (/[\u0000-\u001f\u007f]/.test(text)) {
+    throw new UsageError(
+      `Invalid label ${JSON.stringify(text)}: labels cannot hold control characters such as a line break.`,
+    );
+  }
+  return `"${text.replace(/["$\\]/g, '\\$&')}"`;
 }

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { DistrolessContentsError, InterruptedError } from '../errors.js';
 import { type ExtractResult, extractImage } from '../extract/extract-image.js';
 import type { ImageInfo } from '../manifest.js';
-import type { ExtractOptions } from '../options.js';
+import { type ExtractOptions, resolveExtractOptions } from '../options.js';
 import { normalizeReference, parseReference } from '../reference.js';
 import { folderName } from './folder-name.js';
 
@@ -55,6 +55,8 @@ export async function extractImages(
   options: BatchOptions = {},
 ): Promise<BatchResult> {
   const { outputDir = './distroless-contents', jobs = 2, onImage, ...extractOptions } = options;
+  // Once for the batch: a bad option would otherwise fail every image alone with the same usage error.
+  resolveExtractOptions(extractOptions);
   const unique = new Map<string, string>();
   for (const reference of references) {
     const normalized = normalizeReference(parseReference(reference));

@@ -1,6 +1,6 @@
 import { commandLine } from '../invocation.js';
 import { removeLeftovers } from '../leftovers.js';
-import { visible, visibleJson } from '../text/visible.js';
+import { visible, visibleJson, visibleText } from '../text/visible.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const CLEANUP_HELP = `Usage: ${commandLine('cleanup')} [DIR...] [options]
@@ -10,6 +10,7 @@ and staging folders (.distroless-contents-staging-*) in each DIR (default: the c
 Resources of runs still alive on this machine are left alone.
 
 Options:
+      --dry-run list what would be removed, and why (whose run, which host, its process gone), removing nothing
       --kept    also remove images kept on purpose (--keep-image, the build cache)
       --json    print what was removed as JSON on stdout
   -h, --help    show this help`;
@@ -23,24 +24,28 @@ export async function cleanupCommand(argv: string[], _context: CommandContext): 
   const report = await removeLeftovers({
     dirs: positionals.length > 0 ? positionals : [process.cwd()],
     includeKept: values.kept ?? false,
+    dryRun: values['dry-run'] ?? false,
   });
   if (values.json) {
     process.stdout.write(`${visibleJson(report)}\n`);
     return 0;
   }
-  const lines = [
-    ...report.containers.map((id) => `removed container ${id.slice(0, 12)}`),
-    ...report.images.map((id) => `removed image ${id.replace(/^sha256:/, '').slice(0, 12)}`),
-    ...report.folders.map((path) => `removed staging folder ${visible(path)}`),
-  ];
+  const dryRun = values['dry-run'] ?? false;
+  const verb = dryRun ? 'would remove' : 'removed';
+  const lines = report.items.map((item) => {
+    const what = item.kind === 'folder' ? 'staging folder' : item.kind;
+    const id = item.kind === 'folder' ? item.id : item.id.replace(/^sha256:/, '').slice(0, 12);
+    return `${verb} ${what} ${item.kind === 'folder' ? visible(id) : id}${dryRun ? `: ${visibleText(item.reason)}` : ''}`;
+  });
   lines.push(
-    `${report.containers.length} containers, ${report.images.length} images, ${report.folders.length} staging folders removed`,
+    `${report.containers.length} containers, ${report.images.length} images, ${report.folders.length} staging folders ${dryRun ? 'would be removed (dry run: nothing removed)' : 'removed'}`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
 
 const OPTIONS = {
+  'dry-run': { type: 'boolean' },
   kept: { type: 'boolean' },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },

@@ -3,7 +3,14 @@ import { type BatchOptions, extractImages } from '../batch/extract-batch.js';
 import { DistrolessContentsError, UsageError } from '../errors.js';
 import { extractImage } from '../extract/extract-image.js';
 import { commandLine } from '../invocation.js';
-import { DEFAULT_BASE, DEFAULT_OUTPUT, type ExtractOptions, type PullPolicy } from '../options.js';
+import {
+  DEFAULT_BASE,
+  DEFAULT_OUTPUT,
+  type ExtractMethod,
+  type ExtractOptions,
+  type PullPolicy,
+  resolveExtractOptions,
+} from '../options.js';
 import { parseReference } from '../reference.js';
 import { visible, visibleJson, visibleText } from '../text/visible.js';
 import { progressReporter } from './progress-reporter.js';
@@ -44,8 +51,6 @@ Options:
 
 Exit codes: 0 done, 1 failed, 2 usage error, 130/143 interrupted by SIGINT/SIGTERM.`;
 
-export const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
-
 export async function extractCommand(argv: string[], context: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS, 'extract');
   if (values.help) {
@@ -70,28 +75,19 @@ export async function extractCommand(argv: string[], context: CommandContext): P
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
     throw new UsageError(`Invalid --jobs ${JSON.stringify(values.jobs)}: use a whole number from 1 to 64.`);
   }
-  const pull = values.pull ?? 'missing';
-  if (!PULL_POLICIES.includes(pull as PullPolicy)) {
-    throw new UsageError(`Invalid --pull ${JSON.stringify(pull)}: use missing, always or never.`);
-  }
-  const method = values.method ?? 'article';
-  if (method !== 'article' && method !== 'fast') {
-    throw new UsageError(`Invalid --method ${JSON.stringify(method)}: use article or fast.`);
-  }
-  if (values.cache && method === 'fast') {
-    throw new UsageError('--cache speeds up the article method only; drop it or use --method article.');
-  }
   const common: Omit<ExtractOptions, 'output' | 'manifest'> = {
     ...(values.platform !== undefined && { platform: values.platform }),
     ...(values.base !== undefined && { base: values.base }),
     force: values.force ?? false,
     keepImage: values['keep-image'] ?? false,
-    method,
+    ...(values.method !== undefined && { method: values.method as ExtractMethod }),
     cache: values.cache ?? false,
-    pull: pull as PullPolicy,
+    ...(values.pull !== undefined && { pull: values.pull as PullPolicy }),
     labels: parseLabels(values.label ?? []),
     signal: context.signal,
   };
+  // Checked here too for a batch, whose images would otherwise each fail alone with the same usage error.
+  resolveExtractOptions(common);
   const quiet = values.quiet ?? false;
   if (batch) {
     const outputDir = values['output-dir'] ?? DEFAULT_OUTPUT;

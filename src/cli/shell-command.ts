@@ -4,7 +4,7 @@ import { DEFAULT_BASE, type PullPolicy } from '../options.js';
 import { openShell } from '../shell/open-shell.js';
 import { CONTENTS_DIR } from '../template.js';
 import { visibleText } from '../text/visible.js';
-import { PULL_POLICIES, parseLabels } from './extract-command.js';
+import { parseLabels } from './extract-command.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const SHELL_HELP = `Usage: ${commandLine('shell')} IMAGE [options]
@@ -37,15 +37,11 @@ export async function shellCommand(argv: string[], context: CommandContext): Pro
       `Expected exactly one image, got ${positionals.length}: ${commandLine('shell')} IMAGE [--base IMAGE] (see --help).`,
     );
   }
-  const pull = values.pull ?? 'missing';
-  if (!PULL_POLICIES.includes(pull as PullPolicy)) {
-    throw new UsageError(`Invalid --pull ${JSON.stringify(pull)}: use missing, always or never.`);
-  }
   return openShell(positionals[0] as string, {
     ...(values.platform !== undefined && { platform: values.platform }),
     ...(values.base !== undefined && { base: values.base }),
     keepImage: values['keep-image'] ?? false,
-    pull: pull as PullPolicy,
+    ...(values.pull !== undefined && { pull: values.pull as PullPolicy }),
     labels: parseLabels(values.label ?? []),
     signal: context.signal,
     log: values.quiet ? () => {} : (line) => process.stderr.write(`${visibleText(line)}\n`),

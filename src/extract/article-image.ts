@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import { buildImage } from '../docker/build.js';
 import { ensureImage, type PullPolicy } from '../docker/image.js';
-import { TOOL_NAME } from '../labels.js';
+import type { RunResources } from '../docker/run-resources.js';
+import { TOOL_LABEL, TOOL_NAME } from '../labels.js';
 import { type ProgressListener, step } from '../progress.js';
 import type { ImageReference } from '../reference.js';
 import { renderDockerfile } from '../template.js';
@@ -10,7 +11,8 @@ import { CACHE_LABEL, cacheKey, cacheTag, findCachedImage } from './cache.js';
 export interface ArticleImageOptions {
   readonly pull: PullPolicy;
   readonly platform?: string | undefined;
-  readonly labels: Readonly<Record<string, string>>;
+  /** The run's labels and what it made; the build reports every image and container to it. */
+  readonly resources: RunResources;
   readonly signal?: AbortSignal | undefined;
   readonly log: (line: string) => void;
   readonly progress?: ProgressListener | undefined;
@@ -52,8 +54,12 @@ export async function buildArticleImage(
   ]);
   signal?.throwIfAborted();
   // Image IDs, not names: the build copies exactly the images inspected above, and never pulls.
-  const dockerfile = renderDockerfile({ image: source.Id, base: baseImage.Id });
-  const key = cacheKey(dockerfile, options.platform);
+  const images = { image: source.Id, base: baseImage.Id };
+  // The key leaves out the run's own labels: two runs with the same images build the same bytes.
+  const key = cacheKey(
+    renderDockerfile({ ...images, labels: { [TOOL_LABEL]: TOOL_NAME } }),
+    options.platform,
+  );
   if (options.cache) {
     const cachedId = await findCachedImage(docker, key, signal);
     if (cachedId) {
@@ -62,18 +68,25 @@ export async function buildArticleImage(
     }
   }
   const kept = options.cache || options.keep;
+  const { resources } = options;
+  const labels = kept ? { ...resources.labels, [CACHE_LABEL]: key } : resources.labels;
   const builtId = await step(
     progress,
     'build',
-    () =>
-      buildImage(docker, {
-        dockerfile,
-        // Only an image that outlives the run needs the key: each label is one more build step.
-        labels: kept ? { ...options.labels, [CACHE_LABEL]: key } : options.labels,
-        tag: kept ? cacheTag(key) : undefined,
-        signal,
-        onOutput: (line) => progress?.({ kind: 'output', step: 'build', line }),
-      }),
+    async () => {
+      try {
+        return await buildImage(docker, {
+          dockerfile: renderDockerfile({ ...images, labels }),
+          tag: kept ? cacheTag(key) : undefined,
+          signal,
+          onOutput: (line) => progress?.({ kind: 'output', step: 'build', line }),
+          onCreated: (resource) => resources.track(resource),
+        });
+      } catch (error) {
+        resources.buildInterrupted();
+        throw error;
+      }
+    },
     `the ${TOOL_NAME} image: FROM ${base.raw}, COPY --from=${image.raw}`,
   );
   signal?.throwIfAborted();

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { startError } from '../docker/container.js';
+import type { RunResources } from '../docker/run-resources.js';
 import type { ManifestEntry } from '../manifest.js';
 import { type ProgressListener, step } from '../progress.js';
 import type { ImageReference } from '../reference.js';
@@ -13,7 +14,7 @@ export interface ArticleMethodOptions {
   readonly base: ImageReference;
   readonly pull: 'missing' | 'always' | 'never';
   readonly platform?: string | undefined;
-  readonly labels: Readonly<Record<string, string>>;
+  readonly resources: RunResources;
   readonly cache: boolean;
   readonly keepImage: boolean;
   readonly signal?: AbortSignal | undefined;
@@ -30,7 +31,7 @@ export interface DumpedImage {
 /**
  * The article's method, steps by step: build `FROM base` + `COPY --from=IMAGE / /distroless-contents/`,
  * run it, and write /distroless-contents from the container's archive into `dir`.
- * The caller removes the container and image by their run label.
+ * The caller removes the container and images: all carry the run's label, and the build reports them too.
  */
 export async function dumpWithArticleMethod(
   docker: Docker,
@@ -42,7 +43,7 @@ export async function dumpWithArticleMethod(
   const built = await buildArticleImage(docker, image, options.base, {
     pull: options.pull,
     platform: options.platform,
-    labels: options.labels,
+    resources: options.resources,
     signal,
     log: options.log,
     progress,
@@ -52,7 +53,7 @@ export async function dumpWithArticleMethod(
   const container = await step(progress, 'run', async () => {
     const created = await docker.createContainer({
       Image: built.builtId,
-      Labels: { ...options.labels },
+      Labels: { ...options.resources.labels },
       HostConfig: { NetworkMode: 'none' },
     });
     try {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { OutputError } from '../errors.js';
+import { constants } from 'node:fs';
+import { access, chmod, lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { OutputError, UsageError } from '../errors.js';
 import { type OpenFolder, openFolder } from './open-folder.js';
 
 /**
@@ -19,26 +20,36 @@ export function stagingPid(name: string): number | undefined {
 
 /**
  * A staging folder beside the output, renamed into place only when complete: a failed run leaves no
- * half-written output, and with `force` the old output stays until the new one is whole.
+ * half-written output, and with `force` the old output stays until the new one is whole. The manifest is
+ * committed with it: either both are in place, or neither changed.
  */
 export interface OutputFolder {
   readonly output: string;
+  /** Absolute path of the manifest, when one was asked for. */
+  readonly manifest: string | undefined;
   readonly staging: string;
-  /** Moves the staging folder into place, replacing an old output when allowed. */
-  commit(): Promise<void>;
+  /** Moves the staging folder into place (replacing an old output when allowed) and writes the manifest. */
+  commit(manifest?: string): Promise<void>;
   /** Removes the staging folder; safe to call after commit. */
   discard(): Promise<void>;
 }
 
-export async function prepareOutput(outputPath: string, force: boolean): Promise<OutputFolder> {
+/** Checks the output and manifest paths before any work starts (usage errors), then makes the staging folder. */
+export async function prepareOutput(
+  outputPath: string,
+  force: boolean,
+  manifestPath?: string,
+): Promise<OutputFolder> {
   const output = resolve(outputPath);
+  const manifest = manifestPath === undefined ? undefined : resolve(manifestPath);
   const existing = await statOrUndefined(output);
   if (existing && !existing.isDirectory()) {
-    throw new OutputError(
-      'OUTPUT_NOT_WRITABLE',
+    throw new UsageError(
       `Output ${output} exists and is not a folder; remove it or choose another --output.`,
     );
   }
+  await checkWritable(existing ? output : await nearestFolder(dirname(output)), `--output ${output}`);
+  if (manifest) await checkManifest(manifest, output);
   if (existing && !force && (await readdir(output)).length > 0) {
     throw new OutputError(
       'OUTPUT_EXISTS',
@@ -59,24 +70,86 @@ export async function prepareOutput(outputPath: string, force: boolean): Promise
   let committed = false;
   return {
     output,
+    manifest,
     staging,
-    async commit() {
-      await chmod(staging, 0o755);
-      const old = (await statOrUndefined(output)) ? `${staging}-old` : undefined;
-      if (old) await rename(output, old);
+    async commit(content) {
+      const temporary = manifest && `${manifest}.${randomBytes(4).toString('hex')}.tmp`;
       try {
-        await rename(staging, output);
-      } catch (error) {
-        if (old) await rename(old, output);
-        throw writeError(error, output);
+        if (temporary)
+          await writeFile(temporary, content ?? '').catch((error) => {
+            throw writeError(error, manifest as string);
+          });
+        await chmod(staging, 0o755);
+        const old = (await statOrUndefined(output)) ? `${staging}-old` : undefined;
+        if (old) await rename(output, old);
+        try {
+          await rename(staging, output);
+          // The manifest's rename is the commit point: until it is done, the old output can come back.
+          if (temporary) await rename(temporary, manifest as string);
+        } catch (error) {
+          if ((await statOrUndefined(staging)) === undefined) await rename(output, staging);
+          if (old) await rename(old, output);
+          throw writeError(error, output);
+        }
+        committed = true;
+        if (old) await removeTree(old);
+      } finally {
+        if (temporary) await rm(temporary, { force: true });
       }
-      committed = true;
-      if (old) await removeTree(old);
     },
     async discard() {
       if (!committed) await removeTree(staging);
     },
   };
+}
+
+/** The manifest must name a file whose folder exists and can be written, outside the output folder. */
+async function checkManifest(manifest: string, output: string): Promise<void> {
+  const inside = relative(output, manifest);
+  if (inside === '' || (!inside.startsWith(`..${sep}`) && inside !== '..')) {
+    throw new UsageError(
+      `--manifest ${manifest} is inside the output folder ${output}, which is replaced whole; put it beside it.`,
+    );
+  }
+  if ((await statOrUndefined(manifest))?.isDirectory()) {
+    throw new UsageError(
+      `--manifest ${manifest} is a folder; name a file, e.g. ${join(manifest, 'manifest.json')}.`,
+    );
+  }
+  const folder = await statOrUndefined(dirname(manifest));
+  if (!folder?.isDirectory()) {
+    throw new UsageError(
+      `--manifest ${manifest}: the folder ${dirname(manifest)} does not exist; create it or choose another path.`,
+    );
+  }
+  await checkWritable(dirname(manifest), `--manifest ${manifest}`);
+}
+
+/** The path itself if it exists, else its nearest existing ancestor: what a recursive mkdir would write in. */
+async function nearestFolder(path: string): Promise<string> {
+  for (let current = path; ; current = dirname(current)) {
+    const found = await statOrUndefined(current);
+    if (found) {
+      if (!found.isDirectory()) {
+        throw new UsageError(
+          `${current} is not a folder, so nothing can be written below it; choose another path.`,
+        );
+      }
+      return current;
+    }
+    if (dirname(current) === current) return current;
+  }
+}
+
+async function checkWritable(folder: string, what: string): Promise<void> {
+  try {
+    await access(folder, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot write ${what}: ${folder} is not writable (${(error as NodeJS.ErrnoException).code}); choose a folder you can write.`,
+      { cause: error },
+    );
+  }
 }
 
 /**

@@ -1,20 +1,15 @@
 import { UsageError } from '../errors.js';
-import type { PullPolicy } from '../options.js';
+import { checkPull } from '../options.js';
 import { visibleText } from '../text/visible.js';
 import type { LoadTargetOptions } from './load-target.js';
-
-const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
 
 /** The flags report and diff share for image targets (--pull, --platform, --base), checked. */
 export function imageTargetOptions(
   values: { pull?: string | undefined; platform?: string | undefined; base?: string | undefined },
   context: { signal: AbortSignal; quiet: boolean },
 ): LoadTargetOptions {
-  if (values.pull !== undefined && !PULL_POLICIES.includes(values.pull as PullPolicy)) {
-    throw new UsageError(`Invalid --pull ${JSON.stringify(values.pull)}: use missing, always or never.`);
-  }
   return {
-    pull: values.pull as PullPolicy | undefined,
+    pull: checkPull(values.pull),
     platform: values.platform,
     base: values.base,
     signal: context.signal,

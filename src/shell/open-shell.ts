@@ -1,13 +1,9 @@
 import type { Socket } from 'node:net';
-import { connectDocker, pingEngine } from '../docker/client.js';
 import { startError } from '../docker/container.js';
-import { removeRunResources } from '../docker/run-resources.js';
-import { InterruptedError } from '../errors.js';
 import { buildArticleImage } from '../extract/article-image.js';
-import { reportCleanup } from '../extract/extract-image.js';
-import { runLabels } from '../labels.js';
 import { type ExtractOptions, resolveExtractOptions } from '../options.js';
 import { parseReference } from '../reference.js';
+import { runLifecycle } from '../run/run-lifecycle.js';
 import { CONTENTS_DIR } from '../template.js';
 import { runShellSession } from './shell-session.js';
 
@@ -32,69 +28,51 @@ export async function openShell(image: string, options: ShellOptions = {}): Prom
   const ref = parseReference(image);
   const baseRef = parseReference(opts.base);
   const { signal, log } = opts;
-  signal?.throwIfAborted();
-  const docker = opts.docker ?? connectDocker();
-  const labels = runLabels(opts.labels);
-  let failed = true;
-  let touchedDocker = false;
-  try {
-    await pingEngine(docker, signal);
-    touchedDocker = true;
-    const { builtId } = await buildArticleImage(docker, ref, baseRef, {
-      pull: opts.pull,
-      platform: opts.platform,
-      labels,
-      signal,
-      log,
-      // Tagged like extract's kept images, so clean-ups of interrupted runs spare it.
-      keep: opts.keepImage,
-    });
+  return runLifecycle(
+    { docker: opts.docker, labels: opts.labels, signal, log, keepImage: opts.keepImage },
+    async ({ docker, resources }) => {
+      const { builtId } = await buildArticleImage(docker, ref, baseRef, {
+        pull: opts.pull,
+        platform: opts.platform,
+        resources,
+        signal,
+        log,
+        // Tagged like extract's kept images, so clean-ups of interrupted runs spare it.
+        keep: opts.keepImage,
+      });
 
-    const tty = process.stdin.isTTY === true;
-    const container = await docker.createContainer({
-      Image: builtId,
-      Labels: labels,
-      Tty: tty,
-      OpenStdin: true,
-      StdinOnce: true,
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      HostConfig: { NetworkMode: 'none' },
-    });
-    // Attached before start, so the first prompt and anything a piped script prints are not lost.
-    const connection = (await container.attach({
-      stream: true,
-      stdin: true,
-      stdout: true,
-      stderr: true,
-      hijack: true,
-    })) as unknown as Socket;
-    log(`opening a shell in ${CONTENTS_DIR}${tty ? ' (exit or ^D to leave)' : ''}`);
-    const code = await runShellSession(container, connection, {
-      tty,
-      signal,
-      start: async () => {
-        try {
-          await container.start();
-        } catch (error) {
-          throw startError(error, opts.base);
-        }
-      },
-    });
-    failed = false;
-    return code;
-  } catch (error) {
-    if (signal?.aborted) {
-      throw signal.reason instanceof InterruptedError
-        ? signal.reason
-        : new InterruptedError('abort', { cause: error });
-    }
-    throw error;
-  } finally {
-    if (touchedDocker) {
-      const errors = await removeRunResources(docker, labels, { keepImage: opts.keepImage && !failed });
-      reportCleanup(errors, failed, log);
-    }
-  }
+      const tty = process.stdin.isTTY === true;
+      const container = await docker.createContainer({
+        Image: builtId,
+        Labels: { ...resources.labels },
+        Tty: tty,
+        OpenStdin: true,
+        StdinOnce: true,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        HostConfig: { NetworkMode: 'none' },
+      });
+      // Attached before start, so the first prompt and anything a piped script prints are not lost.
+      const connection = (await container.attach({
+        stream: true,
+        stdin: true,
+        stdout: true,
+        stderr: true,
+        hijack: true,
+      })) as unknown as Socket;
+      log(`opening a shell in ${CONTENTS_DIR}${tty ? ' (exit or ^D to leave)' : ''}`);
+      return runShellSession(container, connection, {
+        tty,
+        signal,
+        start: async () => {
+          try {
+            await container.start();
+          } catch (error) {
+            throw startError(error, opts.base);
+          }
+        },
+      });
+    },
+  );
 }

@@ -230,7 +230,7 @@ describe('runtime errors exit 1 with one clear line and leave nothing behind', (
     const file = join(work, 'a-file');
     await writeFile(file, 'keep me');
     const result = await runCli(['extract', TEST_IMAGES.staticNonroot, ...base, '-o', file]);
-    await expectCleanFailure(result, 1, /exists and is not a folder/);
+    await expectCleanFailure(result, 2, /exists and is not a folder/);
     expect(await readFile(file, 'utf8')).toBe('keep me');
   });
 

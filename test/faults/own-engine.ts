@@ -21,7 +21,21 @@ export interface OwnEngine {
   remove(): Promise<void>;
 }
 
-export async function startOwnEngine(): Promise<OwnEngine> {
+/** Which engine to start: the installed dockerd by default, or another release's (the Docker 26 one, say). */
+export interface OwnEngineOptions {
+  /**
+   * The dockerd to run.
+   * @default 'dockerd' (from PATH)
+   */
+  readonly dockerd?: string;
+  /**
+   * A folder whose `bin` holds that release's own containerd, containerd-shim and runc: put first on PATH, so
+   * dockerd starts those and not the installed ones. Unset: the installed ones.
+   */
+  readonly root?: string;
+}
+
+export async function startOwnEngine(options: OwnEngineOptions = {}): Promise<OwnEngine> {
   // Short: containerd's socket lives under the exec root, and unix socket paths are limited to 108 bytes.
   const dir = await mkdtemp(join(tmpdir(), 'dc-eng-'));
   const host = `unix://${join(dir, 'docker.sock')}`;
@@ -29,7 +43,7 @@ export async function startOwnEngine(): Promise<OwnEngine> {
   await mkdir(join(dir, 'data'));
   const bridge = await createEngineBridge();
   const daemon: ResultPromise = execa(
-    'dockerd',
+    options.dockerd ?? 'dockerd',
     [
       '--data-root',
       join(dir, 'data'),
@@ -45,7 +59,13 @@ export async function startOwnEngine(): Promise<OwnEngine> {
       '--ip-forward=false',
       '--ip-masq=false',
     ],
-    { stdin: 'ignore', stdout: { file: log }, stderr: { file: log }, reject: false },
+    {
+      stdin: 'ignore',
+      stdout: { file: log },
+      stderr: { file: log },
+      reject: false,
+      ...(options.root && { env: { PATH: `${join(options.root, 'bin')}:${process.env.PATH}` } }),
+    },
   );
   let exited = false;
   void daemon.finally(() => {

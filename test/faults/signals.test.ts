@@ -5,64 +5,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
 import { ensureBigImage } from '../support/big-image.js';
 import { runCli } from '../support/cli.js';
-import { leftovers, stagingLeftovers, testLabel } from '../support/leftovers.js';
-import { type SilentRegistry, startSilentRegistry } from './silent-registry.js';
-import { ensureSlowShellImage } from './slow-shell-image.js';
+import { stagingLeftovers } from '../support/leftovers.js';
 
-// Signals at the steps test/cli/extract-signals.test.ts does not reach: the pull (from a registry that
-// never answers), the article's run step (a base whose shell sleeps for an hour) and the fast method's
-// copy; and SIGKILL in the fast method's copy, whose debris the next run or npm run cleanup removes.
-// Each step, left alone, would last far longer than the test's timeout: a signal that is not acted on
-// shows as a timeout.
+// SIGKILL in the fast method's copy, whose debris (staging and spill folders) the next run or npm run
+// cleanup removes. SIGINT and SIGTERM at every step, for each method, are in nothing-left.test.ts, which
+// checks the engine's whole inventory.
 
 let work: string;
-let registry: SilentRegistry;
 let big: string;
-let slowShell: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'dc-fault-signals-'));
-  registry = await startSilentRegistry();
-  [big, slowShell] = await Promise.all([ensureBigImage(), ensureSlowShellImage()]);
+  big = await ensureBigImage();
 });
 
 afterAll(async () => {
-  await registry?.close();
   await rm(work, { recursive: true, force: true });
 });
-
-interface Scenario {
-  readonly step: string;
-  readonly method: 'article' | 'fast';
-  readonly args: () => string[];
-  /** The progress line that says the step has begun. */
-  readonly trigger: string;
-  /** Further proof that the step is under way before the signal goes. */
-  readonly ready?: () => boolean;
-}
-
-const SCENARIOS: readonly Scenario[] = [
-  ...(['article', 'fast'] as const).map((method) => ({
-    step: 'pull',
-    method,
-    args: () => [`${registry.host}/hangs/${method}:1`, '--base', TEST_IMAGES.shell],
-    trigger: 'pulling',
-    // The engine is waiting for the manifest: the pull is in flight, not about to start.
-    ready: () => registry.requests().some((line) => line.includes(`/v2/hangs/${method}/manifests/`)),
-  })),
-  {
-    step: 'run',
-    method: 'article',
-    args: () => [TEST_IMAGES.staticNonroot, '--base', slowShell, '--pull', 'never'],
-    trigger: 'running',
-  },
-  {
-    step: 'copy',
-    method: 'fast',
-    args: () => [big, '--pull', 'never'],
-    trigger: 'copying',
-  },
-];
 
 /** Starts the CLI and sends `signal` once stderr shows `trigger` and `ready` holds; resolves to its result. */
 async function interrupt(args: string[], trigger: string, signal: NodeJS.Signals, ready = () => true) {
@@ -85,42 +44,6 @@ async function interrupt(args: string[], trigger: string, signal: NodeJS.Signals
     clearInterval(poll);
   }
 }
-
-describe.each(SCENARIOS)('$method method, $step step', (scenario) => {
-  it.each([
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const)(
-    `%s exits %i and leaves no container, image, staging folder or output`,
-    async (signal, exitCode) => {
-      const label = testLabel();
-      const dir = join(work, `${scenario.method}-${scenario.step}-${signal}`);
-      await mkdir(dir);
-      const { result, sent } = await interrupt(
-        [
-          'extract',
-          ...scenario.args(),
-          '--method',
-          scenario.method,
-          '-o',
-          join(dir, 'out'),
-          '--label',
-          label.arg,
-        ],
-        scenario.trigger,
-        signal,
-        scenario.ready,
-      );
-      const stderr = String(result.stderr);
-      expect(sent, stderr).toBe(true);
-      expect(result.exitCode, stderr).toBe(exitCode);
-      expect(stderr).toContain(`error: Interrupted by ${signal}`);
-      expect(stderr).not.toMatch(/^\s+at /m);
-      expect(await leftovers(label.value)).toEqual([]);
-      expect(await readdir(dir)).toEqual([]);
-    },
-  );
-});
 
 describe('SIGKILL during the fast method copy', () => {
   /** SIGKILL leaves the tool no chance: its staging and spill folders stay. */
