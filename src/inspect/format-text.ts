@@ -1,3 +1,4 @@
+import { unownedLine, usageCells, usageColumns } from './format-package-files-text.js';
 import { humanSize } from './human-size.js';
 import { displayPath } from './image-paths.js';
 import { modeString, octalMode } from './mode-string.js';
@@ -104,10 +105,11 @@ export function formatReportText(report: Report, options: TextOptions = {}): str
     out.push(`  from ${packages.databases.map(displayPath).join(', ')}`);
     out.push(
       ...textTable(
-        [{ header: 'PACKAGE' }, { header: 'VERSION' }, { header: 'ARCH' }],
-        packages.packages.map((p) => [p.name, p.version, p.architecture ?? '']),
+        [{ header: 'PACKAGE' }, { header: 'VERSION' }, { header: 'ARCH' }, ...usageColumns],
+        packages.packages.map((p) => [p.name, p.version, p.architecture ?? '', ...usageCells(report, p)]),
       ),
     );
+    out.push(...unownedLine(report));
   }
 
   section('Security');

@@ -13,6 +13,8 @@ export interface ImageFile {
   readonly path: string;
   readonly resolved: string;
   readonly text: string;
+  /** The same contents as read, for names that are bytes (package file lists). */
+  readonly bytes: Buffer;
 }
 
 /** Reads the few small files the reports need (passwd, os-release, package databases) out of a dump. */
@@ -87,7 +89,7 @@ export function imageFiles(target: Target): ImageFiles {
         );
         return undefined;
       }
-      return { path, resolved: entry.path, text: bytes.toString('utf8') };
+      return { path, resolved: entry.path, text: bytes.toString('utf8'), bytes };
     },
   };
 }
