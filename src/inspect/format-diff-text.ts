@@ -1,5 +1,6 @@
 import type { FieldChange } from './diff.js';
 import type { DiffReport } from './diff-report.js';
+import { packageFileChangesText } from './format-package-files-text.js';
 import { humanSize, signedSize } from './human-size.js';
 import { displayPath } from './image-paths.js';
 import { octalMode } from './mode-string.js';
@@ -46,6 +47,7 @@ export function formatDiffText(diff: DiffReport): string {
     for (const p of packages.removed) out.push(`  - ${p.name} ${p.version}${arch(p.architecture)}`);
     for (const p of packages.changed) out.push(`  ~ ${p.name} ${p.a} -> ${p.b}${arch(p.architecture)}`);
   }
+  out.push(...packageFileChangesText(diff.packageFiles));
   if (diff.notes.length > 0) {
     section('Notes');
     for (const note of diff.notes) out.push(`  - ${note}`);

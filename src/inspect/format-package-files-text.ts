@@ -1,5 +1,6 @@
 import { humanSize } from './human-size.js';
 import { displayPath } from './image-paths.js';
+import type { PackageFileChanges } from './package-file-diff.js';
 import { type PackageFiles, usageOf } from './package-files.js';
 import type { Report } from './report.js';
 
@@ -48,4 +49,19 @@ export function unownedLine(report: Report): string[] {
   const files = report.packageFiles;
   if (!files || files.databases.length === 0) return [];
   return [`  ${files.unownedCount} files belong to no package (--unowned lists them)`];
+}
+
+/** The diff's "Files by package" section: each changed package's paths, `+` added, `-` removed, `~` changed. */
+export function packageFileChangesText(changes: readonly PackageFileChanges[] | null): string[] {
+  if (changes === null || changes.length === 0) return [];
+  const out = ['', 'Files by package'];
+  for (const c of changes) {
+    out.push(
+      `  ${c.package}: ${c.added.length} added, ${c.removed.length} removed, ${c.changed.length} changed`,
+    );
+    out.push(...c.added.map((path) => `    + ${displayPath(path)}`));
+    out.push(...c.removed.map((path) => `    - ${displayPath(path)}`));
+    out.push(...c.changed.map((path) => `    ~ ${displayPath(path)}`));
+  }
+  return out;
 }
