@@ -100,10 +100,13 @@ export function parseApkInstalled(bytes: Buffer, list: string): PackageFileList[
     folder = '';
     paths = [];
   };
-  for (const line of lines(bytes)) {
+  // Records are separated by blank lines; a P: line also starts one.
+  for (const line of decodeBytes(bytes).split('\n')) {
     if (line.trim() === '') flush();
-    else if (line.startsWith('P:')) name = line.slice(2);
-    else if (line.startsWith('A:')) architecture = line.slice(2);
+    else if (line.startsWith('P:')) {
+      flush();
+      name = line.slice(2);
+    } else if (line.startsWith('A:')) architecture = line.slice(2);
     else if (line.startsWith('F:')) {
       folder = listPath(line.slice(2));
       if (folder !== '') paths.push(folder);

@@ -1,0 +1,162 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diffTargets } from '../../src/inspect/diff-report.js';
+import { formatDiffText } from '../../src/inspect/format-diff-text.js';
+import { parseDpkgList, parseMd5sums } from '../../src/inspect/package-files.js';
+import { reportFor } from '../../src/inspect/report.js';
+
+// Engine-free: Alpine-like roots whose apk database the test writes, with the files it names.
+let work: string;
+let a: string;
+let b: string;
+
+interface Package {
+  readonly name: string;
+  readonly version: string;
+  /** Folder -> files in it, as F: and R: lines. */
+  readonly folders: Record<string, string[]>;
+}
+
+function apkRoot(
+  name: string,
+  packages: Package[],
+  files: Record<string, string>,
+  links: Record<string, string>,
+) {
+  const root = join(work, name);
+  const record = (p: Package) => [
+    `P:${p.name}`,
+    `V:${p.version}`,
+    'A:x86_64',
+    ...Object.entries(p.folders).flatMap(([folder, names]) => [`F:${folder}`, ...names.map((n) => `R:${n}`)]),
+  ];
+  const database = `${packages.map((p) => record(p).join('\n')).join('\n\n')}\n\n`;
+  for (const [path, text] of Object.entries({ ...files, 'lib/apk/db/installed': database })) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  for (const [path, target] of Object.entries(links)) symlinkSync(target, join(root, path));
+  return root;
+}
+
+const MUSL = { name: 'musl', folders: { lib: ['ld-musl-x86_64.so.1', 'libc.musl-x86_64.so.1'] } };
+const BUSYBOX: Package = {
+  name: 'busybox',
+  version: '1.36.1-r29',
+  folders: { bin: ['busybox', 'sh'], etc: ['securetty'] },
+};
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'dc-package-files-'));
+  a = apkRoot(
+    'a',
+    [
+      { ...MUSL, version: '1.2.4-r2' },
+      BUSYBOX,
+      { name: 'scanelf', version: '1.3.7-r2', folders: { 'usr/bin': ['scanelf'] } },
+    ],
+    {
+      'lib/ld-musl-x86_64.so.1': 'musl 1.2.4',
+      'bin/busybox': 'busybox!',
+      'etc/securetty': 'console\n',
+      'etc/hostname': 'alpine\n',
+      'usr/bin/scanelf': 'scanelf',
+    },
+    { 'lib/libc.musl-x86_64.so.1': 'ld-musl-x86_64.so.1', 'bin/sh': '/bin/busybox' },
+  );
+  b = apkRoot(
+    'b',
+    [
+      { ...MUSL, version: '1.2.5-r0' },
+      BUSYBOX,
+      { name: 'zlib', version: '1.3.1-r1', folders: { lib: ['libz.so.1'] } },
+    ],
+    {
+      'lib/ld-musl-x86_64.so.1': 'musl 1.2.5 is longer',
+      'lib/libz.so.1': 'zlib',
+      'bin/busybox': 'busybox!',
+      'etc/securetty': 'console\ntty1\n',
+      'etc/hostname': 'alpine\n',
+    },
+    { 'lib/libc.musl-x86_64.so.1': 'ld-musl-x86_64.so.1', 'bin/sh': '/bin/busybox' },
+  );
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('package files from an apk database', () => {
+  it('owns, lists and counts what the F: and R: lines name; the rest is unowned', async () => {
+    const report = await reportFor(a, {
+      owner: ['/bin/sh', '/etc/hostname', 'lib/'],
+      files: ['musl', 'nosuch'],
+      unowned: true,
+    });
+    const files = report.packageFiles;
+    expect(files?.databases).toEqual(['lib/apk/db/installed']);
+    expect(files?.owners).toEqual([
+      { path: 'bin/sh', owners: ['busybox'], listedAs: [] },
+      { path: 'etc/hostname', owners: [], listedAs: [] },
+      { path: 'lib', owners: ['musl'], listedAs: [] },
+    ]);
+    expect(files?.files).toEqual([
+      {
+        package: 'musl',
+        found: true,
+        paths: ['lib', 'lib/ld-musl-x86_64.so.1', 'lib/libc.musl-x86_64.so.1'],
+      },
+      { package: 'nosuch', found: false, paths: [] },
+    ]);
+    expect(files?.unowned).toEqual(['etc/hostname', 'lib/apk/db/installed']);
+    expect(files?.packages).toEqual([
+      { package: 'busybox', list: 'lib/apk/db/installed', listed: 5, files: 3, bytes: 8 + 8 },
+      { package: 'musl', list: 'lib/apk/db/installed', listed: 3, files: 2, bytes: 10 },
+      { package: 'scanelf', list: 'lib/apk/db/installed', listed: 2, files: 1, bytes: 7 },
+    ]);
+  });
+
+  it('refuses an empty --owner path or a --files name that cannot be a package, as usage errors', async () => {
+    await expect(reportFor(a, { owner: ['/'] })).rejects.toThrow(/Invalid owner path "\/"/);
+    await expect(reportFor(a, { files: ['a b'] })).rejects.toThrow(/Invalid package name "a b"/);
+  });
+
+  it('diff gives each changed package the paths that changed with it; an unchanged package is left out', async () => {
+    const diff = await diffTargets(a, b);
+    expect(diff.packageFiles).toEqual([
+      { package: 'musl', added: [], removed: [], changed: ['lib/ld-musl-x86_64.so.1'] },
+      // Its folder goes with it: F: lines claim folders too.
+      { package: 'scanelf', added: [], removed: ['usr/bin', 'usr/bin/scanelf'], changed: [] },
+      { package: 'zlib', added: ['lib/libz.so.1'], removed: [], changed: [] },
+    ]);
+    expect(diff.changed.map((c) => c.path)).toContain('etc/securetty');
+    const text = formatDiffText(diff);
+    expect(text).toContain(
+      [
+        'Files by package',
+        '  musl: 0 added, 0 removed, 1 changed',
+        '    ~ /lib/ld-musl-x86_64.so.1',
+        '  scanelf: 0 added, 2 removed, 0 changed',
+        '    - /usr/bin',
+        '    - /usr/bin/scanelf',
+        '  zlib: 1 added, 0 removed, 0 changed',
+        '    + /lib/libz.so.1',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('file list parsing', () => {
+  it('reads dpkg lists and md5sums as manifest paths, a byte that is not UTF-8 as U+DC00+byte', () => {
+    const list = Buffer.concat([
+      Buffer.from('/.\n/usr\n/usr/share/caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('\n'),
+    ]);
+    expect(parseDpkgList(list)).toEqual(['usr', 'usr/share/caf\udce9']);
+    const sums = Buffer.from(
+      '0123456789abcdef0123456789abcdef  usr/share/doc/a b/copyright\nnot a line\n' +
+        'fedcba9876543210fedcba9876543210 *usr/bin/x\n',
+    );
+    expect(parseMd5sums(sums)).toEqual(['usr/share/doc/a b/copyright', 'usr/bin/x']);
+  });
+});
