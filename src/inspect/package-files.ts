@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import type { ManifestEntry } from '../manifest.js';
 import type { ImageFiles } from './image-files.js';
 import { baseName, parentPath, resolveInImage } from './image-paths.js';
-import { dpkgPackages } from './packages.js';
+import { dpkgPackages, parseStanzas } from './packages.js';
 
 /** The paths one package's database entry claims. */
 export interface PackageFileList {
@@ -26,7 +26,8 @@ const APK_INSTALLED = 'lib/apk/db/installed';
 
 /**
  * Every package file list the image holds: dpkg `info/*.list` (folders and files; `*.md5sums`, regular
- * files only, where a package has no `.list`), distroless `status.d/<pkg>.md5sums`, apk `F:`/`R:` lines.
+ * files only, where a package has no `.list`), distroless `status.d/<pkg>.md5sums` (and the stanza's
+ * Conffiles), apk `F:`/`R:` lines.
  * Null when the target has no file contents to read.
  */
 export async function readPackageFileLists(files: ImageFiles): Promise<PackageFileList[] | null> {
@@ -55,13 +56,13 @@ export async function readPackageFileLists(files: ImageFiles): Promise<PackageFi
     const stanza = await files.readText(entry.path);
     const sums = await files.readText(`${entry.path}.md5sums`);
     const pkg = stanza && dpkgPackages(stanza.text, 'dpkg-status.d')[0];
-    if (!pkg || !sums) continue;
+    if (!stanza || !pkg || !sums) continue;
     lists.push({
       package: pkg.name,
       name: pkg.name,
       architecture: pkg.architecture,
       list: `${entry.path}.md5sums`,
-      paths: parseMd5sums(sums.bytes),
+      paths: [...parseMd5sums(sums.bytes), ...conffiles(stanza.bytes)],
     });
   }
   const apk = await files.readText(APK_INSTALLED);
@@ -84,6 +85,19 @@ export function parseMd5sums(bytes: Buffer): string[] {
     if (match) paths.push(listPath(match[1] as string));
   }
   return paths;
+}
+
+/**
+ * The stanza's `Conffiles:` paths (` /etc/x <md5>` lines): dpkg keeps configuration files out of md5sums,
+ * so a status.d whose stanza has the field names them only there.
+ */
+export function conffiles(stanza: Buffer): string[] {
+  const field = parseStanzas(decodeBytes(stanza))[0]?.conffiles ?? '';
+  return field
+    .split('\n')
+    .map((line) => /^(\/.*?) [0-9a-fA-F]{32}( obsolete| remove-on-upgrade)*$/.exec(line.trim())?.[1])
+    .filter((path): path is string => path !== undefined)
+    .map(listPath);
 }
 
 /** Alpine's installed database: per `P:` record, `F:` names a folder (relative) and `R:` a file in it. */

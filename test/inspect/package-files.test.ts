@@ -145,6 +145,42 @@ describe('package files from an apk database', () => {
   });
 });
 
+describe('package files from a distroless status.d', () => {
+  it('takes md5sums and, where the stanza has one, its Conffiles field (dpkg keeps conffiles out of md5sums)', async () => {
+    const root = join(work, 'status-d');
+    const files: Record<string, string> = {
+      'var/lib/dpkg/status.d/foo': [
+        'Package: foo',
+        'Status: install ok installed',
+        'Version: 1.0-1',
+        'Architecture: amd64',
+        'Conffiles:',
+        ' /etc/foo.conf 0123456789abcdef0123456789abcdef',
+        ' /etc/old.conf 0123456789abcdef0123456789abcdef obsolete',
+        '',
+      ].join('\n'),
+      'var/lib/dpkg/status.d/foo.md5sums': 'fedcba9876543210fedcba9876543210  usr/bin/foo\n',
+      'usr/bin/foo': 'foo',
+      'etc/foo.conf': 'x=1\n',
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    const report = await reportFor(root, { files: ['foo'], unowned: true });
+    expect(report.packageFiles?.files).toEqual([
+      { package: 'foo', found: true, paths: ['usr/bin/foo', 'etc/foo.conf'] },
+    ]);
+    expect(report.packageFiles?.unowned).toEqual([
+      'var/lib/dpkg/status.d/foo',
+      'var/lib/dpkg/status.d/foo.md5sums',
+    ]);
+    expect(report.packageFiles?.packages).toEqual([
+      { package: 'foo', list: 'var/lib/dpkg/status.d/foo.md5sums', listed: 3, files: 2, bytes: 7 },
+    ]);
+  });
+});
+
 describe('file list parsing', () => {
   it('reads dpkg lists and md5sums as manifest paths, a byte that is not UTF-8 as U+DC00+byte', () => {
     const list = Buffer.concat([
