@@ -48,7 +48,10 @@ export function usageCells(
 export function unownedLine(report: Report): string[] {
   const files = report.packageFiles;
   if (!files || files.databases.length === 0) return [];
-  return [`  ${files.unownedCount} files belong to no package (--unowned lists them)`];
+  const from = files.databases.map(displayPath).join(', ');
+  return [
+    `  ${files.unownedCount} files belong to no package (--unowned lists them); file lists from ${from}`,
+  ];
 }
 
 /** The diff's "Files by package" section: each changed package's paths, `+` added, `-` removed, `~` changed. */

@@ -1,0 +1,68 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/inspect/report.js';
+import { runCli } from '../support/cli.js';
+import { debianRoot } from '../support/debian-root.js';
+
+// The real CLI over a debootstrap root used as a dump folder: the lines a person sees.
+let root: string;
+beforeAll(async () => {
+  root = await debianRoot();
+}, 900_000);
+
+const report = (...args: string[]) => runCli(['report', root, ...args]);
+
+describe('npm run report -- DUMP --owner/--files/--unowned', () => {
+  it('--owner prints what dpkg -S prints, and names the listed spelling behind a merged-/usr path', async () => {
+    const result = await report('--owner', '/usr/share/zoneinfo/UTC', '--owner', '/usr/bin/ls');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('tzdata: /usr/share/zoneinfo/UTC\ncoreutils: /usr/bin/ls (listed as /bin/ls)');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('--owner of a path no package claims says so on stderr and exits 1, as dpkg does', async () => {
+    const result = await report('--owner', '/etc/passwd', '--owner', '/bin/ls');
+    expect(result.stdout).toBe('coreutils: /bin/ls');
+    expect(result.stderr).toBe('No package owns /etc/passwd.');
+    expect(result.exitCode).toBe(1);
+  });
+
+  it('--files prints one path a line; an unknown package exits 1', async () => {
+    const result = await report('--files', 'tzdata');
+    expect(result.exitCode).toBe(0);
+    const lines = String(result.stdout).split('\n');
+    expect(lines[0]).toBe('/usr');
+    expect(lines).toContain('/usr/share/zoneinfo/Europe/Paris');
+    const missing = await report('--files', 'nosuch');
+    expect(missing.stderr).toBe('No package nosuch has a file list in the image.');
+    expect(missing.exitCode).toBe(1);
+  });
+
+  it('--unowned lists paths no package claims; --json holds the same under packageFiles', async () => {
+    const text = await report('--unowned');
+    expect(text.exitCode).toBe(0);
+    const lines = String(text.stdout).split('\n');
+    expect(lines).toContain('/etc/passwd');
+    expect(lines).not.toContain('/usr/bin/ls');
+    const json = await report('--unowned', '--json');
+    const parsed = JSON.parse(String(json.stdout)) as Report;
+    expect(parsed.packageFiles?.unowned?.map((path) => `/${path}`)).toEqual(lines);
+    expect(parsed.packageFiles?.unownedCount).toBe(lines.length);
+  });
+
+  it('the full report shows each package with its files and size, and the count of unowned files', async () => {
+    const result = await report();
+    expect(result.exitCode).toBe(0);
+    const text = String(result.stdout);
+    expect(text).toMatch(/^ {2}PACKAGE +VERSION +ARCH +FILES +SIZE$/m);
+    expect(text).toMatch(/^ {2}tzdata +\S+ +all +\d+ +\d+(\.\d)?M$/m);
+    expect(text).toMatch(
+      /^ {2}\d+ files belong to no package \(--unowned lists them\); file lists from \/var\/lib\/dpkg\/info$/m,
+    );
+  });
+
+  it('refuses an empty --owner path as a usage error (exit 2)', async () => {
+    const result = await report('--owner', '/');
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/Invalid owner path "\/": give a path in the image/);
+  });
+});
