@@ -1,4 +1,5 @@
 import type { EntryType } from '../manifest.js';
+import { unownedLine, usageCells } from './format-package-files-text.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './html-page-assets.js';
 import { humanSize } from './human-size.js';
 import { displayPath } from './image-paths.js';
@@ -182,13 +183,17 @@ function osAndPackagesSection(report: Report): string {
     : packages.packages.length === 0
       ? '<p class="muted">None found (no dpkg or apk database).</p>'
       : `<p class="muted">From ${escapeHtml(packages.databases.map(displayPath).join(', '))}</p>${table(
-          ['Package', 'Version', 'Architecture'],
+          ['Package', 'Version', 'Architecture', 'Files', 'Size'],
           packages.packages.map((p) => [
             escapeHtml(p.name),
             escapeHtml(p.version),
             escapeHtml(p.architecture ?? ''),
+            ...usageCells(report, p).map(escapeHtml),
           ]),
-        )}`;
+          [3, 4],
+        )}${unownedLine(report)
+          .map((line) => `<p class="muted">${escapeHtml(line.trim())}</p>`)
+          .join('')}`;
   return `<section id="os"><h2>OS</h2>${osText}<h2>Packages${packages ? ` (${packages.packages.length})` : ''}</h2>${packageText}</section>`;
 }
 

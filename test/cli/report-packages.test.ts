@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/inspect/report.js';
 import { runCli } from '../support/cli.js';
@@ -58,6 +61,18 @@ describe('npm run report -- DUMP --owner/--files/--unowned', () => {
     expect(text).toMatch(
       /^ {2}\d+ files belong to no package \(--unowned lists them\); file lists from \/var\/lib\/dpkg\/info$/m,
     );
+  });
+
+  it('the HTML page gives the package table Files and Size columns', async () => {
+    const page = join(mkdtempSync(join(tmpdir(), 'dc-report-packages-')), 'page.html');
+    const result = await report('--html', page, '-q');
+    expect(result.exitCode).toBe(0);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain('<th class="num">Files</th><th class="num">Size</th>');
+    expect(html).toMatch(
+      /<td>tzdata<\/td><td>[^<]+<\/td><td>all<\/td><td class="num">\d+<\/td><td class="num">[\d.]+M<\/td>/,
+    );
+    rmSync(dirname(page), { recursive: true, force: true });
   });
 
   it('refuses an empty --owner path as a usage error (exit 2)', async () => {
