@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,30 @@ describe('npm run report -- DUMP --owner/--files/--unowned', () => {
       /<td>tzdata<\/td><td>[^<]+<\/td><td>all<\/td><td class="num">\d+<\/td><td class="num">[\d.]+M<\/td>/,
     );
     rmSync(dirname(page), { recursive: true, force: true });
+  });
+
+  it('refuses --owner for a manifest with no dump folder beside it: the lists are file contents (exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dc-report-packages-'));
+    const manifest = join(dir, 'lone.json');
+    const image = { reference: 'x:1', id: `sha256:${'0'.repeat(64)}`, platform: 'linux/amd64' };
+    const entry = { path: 'etc', type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 };
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        schema: 1,
+        tool: { name: 'distroless-contents', version: '0' },
+        method: 'fast',
+        image: { ...image, user: '', workdir: '', env: [], entrypoint: null, cmd: null },
+        entries: [entry],
+      }),
+    );
+    const result = await runCli(['report', manifest, '--owner', '/etc/passwd']);
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(
+      `Cannot answer --owner, --files or --unowned for ${manifest}: package file lists are file contents, and there is no dump folder beside the manifest.`,
+    );
   });
 
   it('refuses an empty --owner path as a usage error (exit 2)', async () => {
