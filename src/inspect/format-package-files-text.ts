@@ -11,10 +11,10 @@ export function formatPackageQueriesText(files: PackageFiles): string {
     if (answer.owners.length === 0) continue;
     const listedAs =
       answer.listedAs.length > 0 ? ` (listed as ${answer.listedAs.map(displayPath).join(', ')})` : '';
-    out.push(`${answer.owners.join(', ')}: ${displayPath(answer.path)}${listedAs}`);
+    out.push(shown(`${answer.owners.join(', ')}: ${displayPath(answer.path)}${listedAs}`));
   }
-  for (const answer of files.files ?? []) out.push(...answer.paths.map(displayPath));
-  for (const path of files.unowned ?? []) out.push(displayPath(path));
+  for (const answer of files.files ?? []) out.push(...answer.paths.map((path) => shown(displayPath(path))));
+  for (const path of files.unowned ?? []) out.push(shown(displayPath(path)));
   return out.length > 0 ? `${out.join('\n')}\n` : '';
 }
 
@@ -23,10 +23,10 @@ export function unansweredQueries(files: PackageFiles): string[] {
   const lines: string[] = [];
   const none = files.databases.length === 0 ? ' (the image has no package file lists)' : '';
   for (const answer of files.owners ?? []) {
-    if (answer.owners.length === 0) lines.push(`No package owns ${displayPath(answer.path)}${none}.`);
+    if (answer.owners.length === 0) lines.push(shown(`No package owns ${displayPath(answer.path)}${none}.`));
   }
   for (const answer of files.files ?? []) {
-    if (!answer.found) lines.push(`No package ${answer.package} has a file list in the image${none}.`);
+    if (!answer.found) lines.push(shown(`No package ${answer.package} has a file list in the image${none}.`));
   }
   return lines;
 }
@@ -67,4 +67,19 @@ export function packageFileChangesText(changes: readonly PackageFileChanges[] | 
     out.push(...c.changed.map((path) => `    ~ ${displayPath(path)}`));
   }
   return out;
+}
+
+/**
+ * An image's names never reach a terminal raw: C0 controls and DEL as `\xNN`, C1 controls as `\u00NN`, a
+ * byte that was not UTF-8 (U+DC80..U+DCFF) as `\xNN` of that byte. A local stand-in for the shared display escaping.
+ */
+export function shown(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\udc80-\udcff]/gu, (c) => {
+    const code = c.charCodeAt(0);
+    if (code >= 0xdc80) return `\\x${(code - 0xdc00).toString(16)}`;
+    return code < 0x80
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffTargets } from '../../src/inspect/diff-report.js';
 import { formatDiffText } from '../../src/inspect/format-diff-text.js';
+import { formatPackageQueriesText } from '../../src/inspect/format-package-files-text.js';
 import { parseDpkgList, parseMd5sums } from '../../src/inspect/package-files.js';
 import { reportFor } from '../../src/inspect/report.js';
 import { apkRoots } from '../support/apk-roots.js';
@@ -112,6 +113,20 @@ describe('package files from a distroless status.d', () => {
     expect(report.packageFiles?.packages).toEqual([
       { package: 'foo', list: 'var/lib/dpkg/status.d/foo.md5sums', listed: 3, files: 2, bytes: 7 },
     ]);
+  });
+});
+
+describe('package query text', () => {
+  it('never prints an image name raw: control characters and bytes that are not UTF-8 as escapes', () => {
+    const text = formatPackageQueriesText({
+      databases: ['lib/apk/db/installed'],
+      packages: [],
+      unownedCount: 1,
+      unowned: ['etc/\u001b[2Jx\udcff'],
+      owners: [{ path: 'bin/a\u0085', owners: ['evil\u0007'], listedAs: [] }],
+      files: null,
+    });
+    expect(text).toBe('evil\\x07: /bin/a\\u0085\n/etc/\\x1b[2Jx\\xff\n');
   });
 });
 
