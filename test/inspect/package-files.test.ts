@@ -2,8 +2,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffTargets } from '../../src/inspect/diff-report.js';
-import { formatDiffText } from '../../src/inspect/format-diff-text.js';
 import { formatPackageQueriesText } from '../../src/inspect/format-package-files-text.js';
 import { parseDpkgList, parseMd5sums } from '../../src/inspect/package-files.js';
 import { reportFor } from '../../src/inspect/report.js';
@@ -53,30 +51,6 @@ describe('package files from an apk database', () => {
   it('refuses an empty --owner path or a --files name that cannot be a package, as usage errors', async () => {
     await expect(reportFor(a, { owner: ['/'] })).rejects.toThrow(/Invalid owner path "\/"/);
     await expect(reportFor(a, { files: ['a b'] })).rejects.toThrow(/Invalid package name "a b"/);
-  });
-
-  it('diff gives each changed package the paths that changed with it; an unchanged package is left out', async () => {
-    const diff = await diffTargets(a, b);
-    expect(diff.packageFiles).toEqual([
-      { package: 'musl', added: [], removed: [], changed: ['lib/ld-musl-x86_64.so.1'] },
-      // Its folder goes with it: F: lines claim folders too.
-      { package: 'scanelf', added: [], removed: ['usr/bin', 'usr/bin/scanelf'], changed: [] },
-      { package: 'zlib', added: ['lib/libz.so.1'], removed: [], changed: [] },
-    ]);
-    expect(diff.changed.map((c) => c.path)).toContain('etc/securetty');
-    const text = formatDiffText(diff);
-    expect(text).toContain(
-      [
-        'Files by package',
-        '  musl: 0 added, 0 removed, 1 changed',
-        '    ~ /lib/ld-musl-x86_64.so.1',
-        '  scanelf: 0 added, 2 removed, 0 changed',
-        '    - /usr/bin',
-        '    - /usr/bin/scanelf',
-        '  zlib: 1 added, 0 removed, 0 changed',
-        '    + /lib/libz.so.1',
-      ].join('\n'),
-    );
   });
 });
 
