@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { formatReportHtml } from '../inspect/format-html.js';
+import { formatPackageQueriesText, unansweredQueries } from '../inspect/format-package-files-text.js';
 import { formatReportText } from '../inspect/format-text.js';
 import { withTarget } from '../inspect/load-target.js';
 import { DEFAULT_DEPTH, DEFAULT_TOP, reportFor } from '../inspect/report.js';
@@ -22,6 +23,9 @@ Options:
   -n, --top N           rows of the heaviest-folders and largest-files tables (default ${DEFAULT_TOP}; 0 for all)
       --tree            add a tree listing (down to --depth)
       --owners          show mode and owner columns in the tree
+      --owner PATH      which package claims PATH, as dpkg -S prints it (repeatable)
+      --files PKG       PKG's files present in the image, as dpkg -L lists them (repeatable)
+      --unowned         list the files, links and devices no package claims
       --json            print JSON (schema 1: the Report type the package exports)
       --html FILE       write one self-contained page: zoomable treemap, the tables, a path search
       --manifest FILE   for a dump folder: take entries and owners from this manifest
@@ -32,7 +36,11 @@ Options:
       --debug           print stack traces on errors
   -h, --help            show this help
 
-Text goes to stdout unless --json or --html is given. Exit codes: 0 done, 1 failed, 2 usage error.`;
+Text goes to stdout unless --json or --html is given; with --owner, --files or --unowned only their
+answers. Package file lists are var/lib/dpkg/info/*.list (or *.md5sums), distroless status.d/*.md5sums
+and apk's lib/apk/db/installed; a listed /bin/ls owns usr/bin/ls when /bin is a symlink to usr/bin
+(dpkg itself compares the strings). A path or package that has no answer exits 1, as dpkg does.
+ Exit codes: 0 done, 1 failed, 2 usage error.`;
 
 export async function reportCommand(argv: string[], context: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS, 'report');
@@ -52,18 +60,31 @@ export async function reportCommand(argv: string[], context: CommandContext): Pr
     ...imageTargetOptions(values, { signal: context.signal, quiet }),
     manifest: values.manifest,
   };
+  const query = { owner: values.owner, files: values.files, unowned: values.unowned ?? false };
+  const queried = query.owner !== undefined || query.files !== undefined || query.unowned;
+  let exitCode = 0;
   await withTarget(positionals[0] as string, options, async (target) => {
-    const report = await reportFor(target, { depth, top, tree: values.tree ?? false });
+    const report = await reportFor(target, { depth, top, tree: values.tree ?? false, ...query });
+    const unanswered = report.packageFiles ? unansweredQueries(report.packageFiles) : [];
+    if (queried && report.packageFiles === null) {
+      throw new UsageError(
+        `Cannot answer --owner, --files or --unowned for ${target.spec}: package file lists are file contents, and there is no dump folder beside the manifest.`,
+      );
+    }
+    for (const line of unanswered) process.stderr.write(`${line}\n`);
+    if (unanswered.length > 0) exitCode = 1;
     if (values.html !== undefined) {
       await writeFile(values.html, formatReportHtml(report, target.entries));
       if (!quiet) process.stderr.write(`wrote ${visible(values.html)} (${target.entries.length} entries)\n`);
     }
     if (values.json) process.stdout.write(`${visibleJson(report)}\n`);
-    else if (values.html === undefined) {
+    else if (values.html === undefined && queried && report.packageFiles) {
+      process.stdout.write(visibleLines(formatPackageQueriesText(report.packageFiles)));
+    } else if (values.html === undefined) {
       process.stdout.write(visibleLines(formatReportText(report, { owners: values.owners ?? false })));
     }
   });
-  return 0;
+  return exitCode;
 }
 
 const OPTIONS = {
@@ -71,6 +92,9 @@ const OPTIONS = {
   top: { type: 'string', short: 'n' },
   tree: { type: 'boolean' },
   owners: { type: 'boolean' },
+  owner: { type: 'string', multiple: true },
+  files: { type: 'string', multiple: true },
+  unowned: { type: 'boolean' },
   json: { type: 'boolean' },
   html: { type: 'string' },
   manifest: { type: 'string' },

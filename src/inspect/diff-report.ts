@@ -2,6 +2,8 @@ import { type ChangedEntry, type DiffEntry, diffManifests, type FolderDelta } fr
 import { ignoreMatcher } from './glob.js';
 import { imageFiles } from './image-files.js';
 import { diffPackages, type PackageChanges } from './package-diff.js';
+import { type PackageFileChanges, packageFileChanges } from './package-file-diff.js';
+import { readPackageFileLists } from './package-files.js';
 import { readPackages } from './packages.js';
 import { type Target, type TargetInfo, targetInfo } from './target.js';
 import { type TargetArgument, type TargetArgumentOptions, withTargetArguments } from './target-arguments.js';
@@ -34,6 +36,8 @@ export interface DiffReport {
   readonly total: { readonly a: number; readonly b: number; readonly delta: number };
   /** Null when a side has no file contents to read its package database from. */
   readonly packages: PackageChanges | null;
+  /** Per added, removed or upgraded package, the added/removed/changed paths its file list claims. */
+  readonly packageFiles: readonly PackageFileChanges[] | null;
   readonly notes: readonly string[];
 }
 
@@ -66,6 +70,13 @@ async function diffLoaded(a: Target, b: Target, options: DiffReportOptions): Pro
     readPackages(filesB, included),
   ]);
   const packages = diffPackages(packagesA, packagesB);
+  const [listsA, listsB] = await Promise.all([readPackageFileLists(filesA), readPackageFileLists(filesB)]);
+  const packageFiles = packageFileChanges(
+    packages,
+    paths,
+    listsA && { entries: a.entries, lists: listsA },
+    listsB && { entries: b.entries, lists: listsB },
+  );
   const notes = [...a.notes.map((note) => `A: ${note}`), ...b.notes.map((note) => `B: ${note}`)];
   notes.push(...filesA.problems.map((p) => `A: ${p}`), ...filesB.problems.map((p) => `B: ${p}`));
   if (paths.contentUnknown > 0) {
@@ -92,6 +103,7 @@ async function diffLoaded(a: Target, b: Target, options: DiffReportOptions): Pro
     folders: paths.folders,
     total: paths.total,
     packages,
+    packageFiles,
     notes,
   };
 }

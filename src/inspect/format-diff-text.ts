@@ -1,6 +1,7 @@
 import { visible, visibleText } from '../text/visible.js';
 import type { FieldChange } from './diff.js';
 import type { DiffReport } from './diff-report.js';
+import { packageFileChangesText } from './format-package-files-text.js';
 import { humanSize, signedSize } from './human-size.js';
 import { shownPath } from './image-paths.js';
 import { octalMode } from './mode-string.js';
@@ -66,6 +67,7 @@ export function formatDiffText(diff: DiffReport, options: DiffTextOptions = {}):
     for (const p of packages.changed)
       out.push(`  ~ ${visible(p.name)} ${visible(p.a)} -> ${visible(p.b)}${arch(p.architecture)}`);
   }
+  out.push(...packageFileChangesText(diff.packageFiles));
   if (diff.notes.length > 0) {
     section('Notes');
     for (const note of diff.notes) out.push(`  - ${visibleText(note)}`);

@@ -1,5 +1,6 @@
 import type { EntryType } from '../manifest.js';
 import { escapeCharacter, HIDDEN_SOURCE, visible, visibleJson } from '../text/visible.js';
+import { unownedLine, usageCells } from './format-package-files-text.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './html-page-assets.js';
 import { humanSize } from './human-size.js';
 import { displayPath } from './image-paths.js';
@@ -199,13 +200,17 @@ function osAndPackagesSection(report: Report): string {
     : packages.packages.length === 0
       ? '<p class="muted">None found (no dpkg or apk database).</p>'
       : `<p class="muted">From ${markHtml(packages.databases.map(displayPath).join(', '))}</p>${table(
-          ['Package', 'Version', 'Architecture'],
+          ['Package', 'Version', 'Architecture', 'Files', 'Size'],
           packages.packages.map((p) => [
             markHtml(p.name),
             markHtml(p.version),
             markHtml(p.architecture ?? ''),
+            ...usageCells(report, p).map(escapeHtml),
           ]),
-        )}`;
+          [3, 4],
+        )}${unownedLine(report)
+          .map((line) => `<p class="muted">${escapeHtml(line.trim())}</p>`)
+          .join('')}`;
   return `<section id="os"><h2>OS</h2>${osText}<h2>Packages${packages ? ` (${packages.packages.length})` : ''}</h2>${packageText}</section>`;
 }
 

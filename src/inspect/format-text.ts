@@ -1,4 +1,5 @@
 import { visible, visibleJson, visibleText } from '../text/visible.js';
+import { unownedLine, usageCells, usageColumns } from './format-package-files-text.js';
 import { humanSize } from './human-size.js';
 import { shownPath } from './image-paths.js';
 import { modeString, octalMode } from './mode-string.js';
@@ -117,10 +118,16 @@ export function formatReportText(report: Report, options: TextOptions = {}): str
     out.push(`  from ${packages.databases.map(shownPath).join(', ')}`);
     out.push(
       ...textTable(
-        [{ header: 'PACKAGE' }, { header: 'VERSION' }, { header: 'ARCH' }],
-        packages.packages.map((p) => [visible(p.name), visible(p.version), visibleOrEmpty(p.architecture)]),
+        [{ header: 'PACKAGE' }, { header: 'VERSION' }, { header: 'ARCH' }, ...usageColumns],
+        packages.packages.map((p) => [
+          visible(p.name),
+          visible(p.version),
+          visibleOrEmpty(p.architecture),
+          ...usageCells(report, p),
+        ]),
       ),
     );
+    out.push(...unownedLine(report));
   }
 
   section('Security');

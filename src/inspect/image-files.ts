@@ -15,6 +15,8 @@ export interface ImageFile {
   readonly path: string;
   readonly resolved: string;
   readonly text: string;
+  /** The same contents as read, for names that are bytes (package file lists). */
+  readonly bytes: Buffer;
 }
 
 /** Reads the few small files the reports need (passwd, os-release, package databases) out of a dump. */
@@ -91,7 +93,7 @@ export function imageFiles(target: Target): ImageFiles {
         return undefined;
       }
       // Decoded as names are, so a field's bytes that are not UTF-8 stay exact (and show as \xff).
-      return { path, resolved: entry.path, text: decodeBytes(bytes) };
+      return { path, resolved: entry.path, text: decodeBytes(bytes), bytes };
     },
   };
 }

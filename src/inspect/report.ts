@@ -4,6 +4,7 @@ import { type DuTable, duTable } from './du.js';
 import { imageFiles } from './image-files.js';
 import { type LargeFile, largestFiles } from './largest-files.js';
 import { type OsRelease, readOsRelease } from './os-release.js';
+import { type PackageFiles, packageFiles, packageFilesQuery, readPackageFileLists } from './package-files.js';
 import { type Packages, readPackages } from './packages.js';
 import { type SecurityFindings, securityFindings } from './security.js';
 import { type Summary, summarize } from './summary.js';
@@ -18,6 +19,12 @@ export interface ReportOptions {
   readonly top?: number;
   /** Include the tree listing. @default false */
   readonly tree?: boolean;
+  /** Paths to answer as `dpkg -S` does (`packageFiles.owners`). */
+  readonly owner?: readonly string[];
+  /** Packages whose files present in the image to list, as `dpkg -L` does (`packageFiles.files`). */
+  readonly files?: readonly string[];
+  /** List the non-folder entries no package claims (`packageFiles.unowned`). @default false */
+  readonly unowned?: boolean;
 }
 
 /**
@@ -39,6 +46,8 @@ export interface Report {
   readonly accounts: Accounts | null;
   readonly os: OsRelease | null;
   readonly packages: Packages | null;
+  /** Files per package, unowned entries, and the `--owner`/`--files`/`--unowned` answers (see PackageFiles). */
+  readonly packageFiles: PackageFiles | null;
   readonly security: SecurityFindings;
   readonly largestFiles: readonly LargeFile[];
   readonly notes: readonly string[];
@@ -61,11 +70,13 @@ export async function reportFor(
 async function reportLoaded(target: Target, options: ReportOptions): Promise<Report> {
   const depth = options.depth ?? DEFAULT_DEPTH;
   const top = options.top ?? DEFAULT_TOP;
+  const query = packageFilesQuery(options);
   const files = imageFiles(target);
-  const [accounts, os, packages] = await Promise.all([
+  const [accounts, os, packages, fileLists] = await Promise.all([
     readAccounts(files),
     readOsRelease(files),
     readPackages(files),
+    readPackageFileLists(files),
   ]);
   const summary = summarize(target.entries);
   const notes = [...target.notes, ...files.problems];
@@ -85,6 +96,7 @@ async function reportLoaded(target: Target, options: ReportOptions): Promise<Rep
     accounts,
     os,
     packages,
+    packageFiles: fileLists && packageFiles(target.entries, fileLists, query),
     security: securityFindings(target.entries, accounts),
     largestFiles: largestFiles(target.entries, top),
     notes,
