@@ -3,7 +3,7 @@ import { type BatchOptions, extractImages } from '../batch/extract-batch.js';
 import { DistrolessContentsError, UsageError } from '../errors.js';
 import { extractImage } from '../extract/extract-image.js';
 import { DEFAULT_BASE, DEFAULT_OUTPUT, type ExtractOptions, type PullPolicy } from '../options.js';
-import { parseReference } from '../reference.js';
+import { sourceKey } from '../sources/source-reference.js';
 import { progressReporter } from './progress-reporter.js';
 import { type CommandContext, exitCode, parseCommandLine } from './run-command.js';
 
@@ -84,7 +84,8 @@ export async function extractCommand(argv: string[], context: CommandContext): P
     ...(values.base !== undefined && { base: values.base }),
     force: values.force ?? false,
     keepImage: values['keep-image'] ?? false,
-    method,
+    // Only when given: a file source refuses the article method, yet the article method is the default.
+    ...(values.method !== undefined && { method }),
     cache: values.cache ?? false,
     pull: pull as PullPolicy,
     labels: parseLabels(values.label ?? []),
@@ -135,7 +136,7 @@ async function runBatch(
   json: boolean,
 ): Promise<number> {
   // Every reference is checked before anything starts, so one typo fails the batch with exit 2 at once.
-  for (const image of images) parseReference(image);
+  for (const image of images) sourceKey(image);
   const result = await extractImages(images, {
     ...options,
     ...(!quiet && { log: (line: string) => process.stderr.write(`${line}\n`) }),
