@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import type { ExtractResult } from '../extract/extract-image.js';
 import { LayerTree } from '../extract/fast/layer-tree.js';
 import { canonicaliseHardlinks } from '../extract/hardlink-groups.js';
@@ -107,7 +107,11 @@ export async function extractFileSource(source: FileSource, options: ExtractOpti
           : [],
     };
   } catch (error) {
-    signal?.throwIfAborted();
+    if (signal?.aborted) {
+      throw signal.reason instanceof InterruptedError
+        ? signal.reason
+        : new InterruptedError('abort', { cause: error });
+    }
     throw error;
   } finally {
     await output

@@ -164,6 +164,47 @@ describe('file source faults: one line, exit 1, nothing written', () => {
     expect(result.written).toBeUndefined();
   });
 
+  it('a docker-archive of two images: name:tag or @N chooses, none lists the tags', async () => {
+    const dir = join(work, 'two-images');
+    await mkdir(join(dir, 'l1'), { recursive: true });
+    const layer = await layerTar({ 'app/bin': 'binary\n' });
+    await writeFile(join(dir, 'l1', 'layer.tar'), layer);
+    const item = async (user: string, tag: string) => {
+      const config = Buffer.from(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          config: { User: user },
+          rootfs: { type: 'layers', diff_ids: [sha256(layer)] },
+        }),
+      );
+      await writeFile(join(dir, `${sha256(config).slice(7)}.json`), config);
+      return { Config: `${sha256(config).slice(7)}.json`, RepoTags: [tag], Layers: ['l1/layer.tar'] };
+    };
+    await writeFile(
+      join(dir, 'manifest.json'),
+      JSON.stringify([await item('1', 'app:1'), await item('2', 'app:2')]),
+    );
+    const archive = join(work, 'two-images.tar');
+    await execa('tar', ['-cf', archive, '-C', dir, '.']);
+    const chosen = async (source: string) => {
+      const out = join(work, 'outputs', `two-${Math.random().toString(16).slice(2)}`);
+      const result = await runCli(['extract', source, '-o', out, '--quiet', '--json'], { env: NO_ENGINE });
+      return result.exitCode === 0
+        ? JSON.parse(String(result.stdout)).image.user
+        : String(result.stderr).trim();
+    };
+    expect(await chosen(`docker-archive:${archive}:app:2`)).toBe('2');
+    expect(await chosen(`docker-archive:${archive}:docker.io/library/app:1`)).toBe('1');
+    expect(await chosen(`docker-archive:${archive}:@1`)).toBe('2');
+    expect(await chosen(`docker-archive:${archive}`)).toBe(
+      `error: archive ${archive} holds 2 images; choose one as docker-archive:PATH:NAME:TAG (it has app:1, app:2) or :@N`,
+    );
+    expect(await chosen(`docker-archive:${archive}:app:3`)).toBe(
+      `error: archive ${archive} has no image docker.io/library/app:3; it has app:1, app:2`,
+    );
+  });
+
   it('usage errors exit 2 before anything is read', async () => {
     expect((await extract('oci:')).code).toBe(2);
     expect((await extract(`oci:${join(work, 'good')}:bad ref`)).code).toBe(2);
