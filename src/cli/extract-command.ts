@@ -11,6 +11,8 @@ export const EXTRACT_HELP = `Usage: npm run extract -- IMAGE [options]
        npm run extract -- IMAGE... --output-dir DIR [--from-file LIST] [--jobs N] [options]
 
 Dumps the whole filesystem of IMAGE into a folder, with exact owners (when root), modes, links and special files.
+IMAGE may also be oci:DIR[:REF], oci-archive:FILE[:REF] or docker-archive:FILE[:NAME:TAG] (or :@N): read
+without an engine, through the fast method's layer applier.
 With several images (or --output-dir, or --from-file) each goes to DIR/<name>-<hash> with DIR/<name>-<hash>.json
 beside it, where <name> is the normalised reference with characters outside [A-Za-z0-9._-] as _ and <hash> the
 first 8 hex digits of its SHA-256; a failed image does not stop the others, and the exit code is 1 if any failed.
