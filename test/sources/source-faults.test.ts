@@ -127,6 +127,55 @@ describe('file source faults: one line, exit 1, nothing written', () => {
     expect(result.left).toEqual([]);
   });
 
+  it('a foreign (non-distributable) layer the layout does not hold is one line naming where it lives', async () => {
+    const dir = await copyLayout('foreign');
+    const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
+    const manifestFile = join(dir, 'blobs', 'sha256', index.manifests[0].digest.slice(7));
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+    manifest.layers[0].mediaType = 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip';
+    manifest.layers[0].urls = ['https://example.invalid/layer'];
+    await rm(join(dir, 'blobs', 'sha256', manifest.layers[0].digest.slice(7)));
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    await writeFile(join(dir, 'blobs', 'sha256', sha256(bytes).slice(7)), bytes);
+    index.manifests = [{ ...index.manifests[0], digest: sha256(bytes), size: bytes.length }];
+    await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+    const result = await extract(`oci:${dir}`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^error: layer 1 of 2 \(blobs\/sha256\/[0-9a-f]{64} in .*\) is a foreign \(non-distributable\) layer the source does not hold; it lives at https:\/\/example\.invalid\/layer; /,
+    );
+    expect(result.written).toBeUndefined();
+  });
+
+  it('a zstd layer with a flipped byte is a digest error too', async () => {
+    const dir = await copyLayout('zstd-flipped');
+    const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
+    const manifestFile = join(dir, 'blobs', 'sha256', index.manifests[0].digest.slice(7));
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+    const gzFile = join(dir, 'blobs', 'sha256', manifest.layers[0].digest.slice(7));
+    const { stdout } = await execa('sh', ['-c', `gzip -dc ${gzFile} | zstd -q -c | base64 -w0`]);
+    const zstd = Buffer.from(stdout, 'base64');
+    const zstdDigest = sha256(zstd);
+    zstd[zstd.length - 8] = (zstd[zstd.length - 8] as number) ^ 0x10;
+    await writeFile(join(dir, 'blobs', 'sha256', zstdDigest.slice(7)), zstd);
+    manifest.layers[0] = {
+      ...manifest.layers[0],
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd',
+      digest: zstdDigest,
+      size: zstd.length,
+    };
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    await writeFile(join(dir, 'blobs', 'sha256', sha256(bytes).slice(7)), bytes);
+    index.manifests = [{ ...index.manifests[0], digest: sha256(bytes), size: bytes.length }];
+    await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+    const result = await extract(`oci:${dir}`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(`^error: layer 1 of 2 \\(blobs/sha256/${zstdDigest.slice(7)} in .*\\) is corrupt: `),
+    );
+    expect(result.written).toBeUndefined();
+  });
+
   it('a missing blob names it', async () => {
     const dir = await copyLayout('missing');
     await rm(join(dir, 'blobs', 'sha256', (layerBlobs[1] as string).slice(7)));
