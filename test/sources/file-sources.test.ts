@@ -110,6 +110,18 @@ beforeAll(async () => {
     // The docker-archive's oracle: the same archive as an OCI layout, by skopeo.
     await run('skopeo', ['copy', '-q', `docker-archive:${name}.docker.tar`, `oci:from-archive:${name}`]);
   }
+  // podman save of the same image, from a store of this test's own (Podman's docker-archive has its own shape).
+  const podman = [
+    '--root',
+    join(work, 'podman-root'),
+    '--runroot',
+    join(work, 'podman-run'),
+    '--storage-driver',
+    'vfs',
+  ];
+  await run('podman', [...podman, 'load', '-q', '-i', 'edge.docker.tar']);
+  await run('podman', [...podman, 'save', '-q', '-o', 'edge.podman.tar', IMAGES.edge]);
+  await run('skopeo', ['copy', '-q', 'docker-archive:edge.podman.tar', 'oci:from-podman:edge']);
   await run('skopeo', [
     'copy',
     '-q',
@@ -176,6 +188,15 @@ describe('file sources without an engine equal umoci unpack of the same image', 
     );
     expect(zstdConfig.rootfs.diff_ids).toEqual(gzipConfig.rootfs.diff_ids);
     await expectSameAsOracle(`oci:${join(work, 'zstd')}:edge`, layout(), 'edge');
+  });
+
+  it('docker-archive: of podman save, chosen by the name Podman gave it', async () => {
+    const archive = join(work, 'edge.podman.tar');
+    await expectSameAsOracle(
+      `docker-archive:${archive}:localhost/${IMAGES.edge}`,
+      join(work, 'from-podman'),
+      'edge',
+    );
   });
 
   it('a hand-written two-platform index: --platform picks, the host is the default, a missing one lists them', async () => {
