@@ -3,7 +3,7 @@ import { DistrolessContentsError, InterruptedError } from '../errors.js';
 import { type ExtractResult, extractImage } from '../extract/extract-image.js';
 import type { ImageInfo } from '../manifest.js';
 import { type ExtractOptions, resolveExtractOptions } from '../options.js';
-import { normalizeReference, parseReference } from '../reference.js';
+import { sourceKey } from '../sources/source-reference.js';
 import { folderName } from './folder-name.js';
 
 /** Options of {@link extractImages}: those of `extractImage` but the output paths, which the batch decides. */
@@ -59,7 +59,7 @@ export async function extractImages(
   resolveExtractOptions(extractOptions);
   const unique = new Map<string, string>();
   for (const reference of references) {
-    const normalized = normalizeReference(parseReference(reference));
+    const normalized = sourceKey(reference);
     if (!unique.has(normalized)) unique.set(normalized, reference);
   }
   const queue = [...unique.entries()];
@@ -79,7 +79,7 @@ export async function extractImages(
   options.signal?.throwIfAborted();
   for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
   const images = references.map((reference) => {
-    const result = results.get(normalizeReference(parseReference(reference))) as BatchImageResult;
+    const result = results.get(sourceKey(reference)) as BatchImageResult;
     return { ...result, reference };
   });
   return {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { normalizeReference, parseReference } from '../reference.js';
+import { sourceKey } from '../sources/source-reference.js';
 
 /**
  * The folder a batch writes an image into, inside `--output-dir`: the normalised reference with every
@@ -10,7 +10,7 @@ import { normalizeReference, parseReference } from '../reference.js';
  * `gcr.io/distroless/static-debian12:nonroot` -> `gcr.io_distroless_static-debian12_nonroot-<hash>`
  */
 export function folderName(reference: string): string {
-  const normalized = normalizeReference(parseReference(reference));
+  const normalized = sourceKey(reference);
   const readable = normalized
     .replace(/^docker\.io\/(library\/)?/, '')
     .replace(/[^A-Za-z0-9._-]/g, '_')

@@ -11,7 +11,7 @@ import {
   type PullPolicy,
   resolveExtractOptions,
 } from '../options.js';
-import { parseReference } from '../reference.js';
+import { sourceKey } from '../sources/source-reference.js';
 import { visible, visibleJson, visibleText } from '../text/visible.js';
 import { progressReporter } from './progress-reporter.js';
 import { type CommandContext, exitCode, parseCommandLine } from './run-command.js';
@@ -20,6 +20,8 @@ export const EXTRACT_HELP = `Usage: ${commandLine('extract')} IMAGE [options]
        ${commandLine('extract')} IMAGE... --output-dir DIR [--from-file LIST] [--jobs N] [options]
 
 Dumps the whole filesystem of IMAGE into a folder, with exact owners (when root), modes, links and special files.
+IMAGE may also be oci:DIR[:REF], oci-archive:FILE[:REF] or docker-archive:FILE[:NAME:TAG] (or :@N): read
+without an engine, through the fast method's layer applier.
 With several images (or --output-dir, or --from-file) each goes to DIR/<name>-<hash> with DIR/<name>-<hash>.json
 beside it, where <name> is the normalised reference with characters outside [A-Za-z0-9._-] as _ and <hash> the
 first 8 hex digits of its SHA-256; a failed image does not stop the others, and the exit code is 1 if any failed.
@@ -134,7 +136,7 @@ async function runBatch(
   json: boolean,
 ): Promise<number> {
   // Every reference is checked before anything starts, so one typo fails the batch with exit 2 at once.
-  for (const image of images) parseReference(image);
+  for (const image of images) sourceKey(image);
   const result = await extractImages(images, {
     ...options,
     ...(!quiet && { log: (line: string) => process.stderr.write(`${visibleText(line)}\n`) }),

@@ -8,6 +8,8 @@ import { countEntries, type EntryCounts, type ImageInfo, type Manifest, sortEntr
 import { type ExtractOptions, resolveExtractOptions } from '../options.js';
 import { parseReference } from '../reference.js';
 import { runLifecycle } from '../run/run-lifecycle.js';
+import { extractFileSource } from '../sources/extract-source.js';
+import { parseFileSource } from '../sources/source-reference.js';
 import { TOOL_VERSION } from '../version.js';
 import { dumpWithArticleMethod } from './article-method.js';
 import { dumpWithFastMethod } from './fast/fast-method.js';
@@ -34,6 +36,9 @@ export interface ExtractResult {
  * With `method: 'fast'` the same folder and manifest come from the image's own layers (docker save) instead.
  */
 export async function extractImage(image: string, options: ExtractOptions = {}): Promise<ExtractResult> {
+  // oci:, oci-archive: and docker-archive: sources need no engine.
+  const fileSource = parseFileSource(image);
+  if (fileSource) return extractFileSource(fileSource, options);
   const started = performance.now();
   const opts = resolveExtractOptions(options);
   const ref = parseReference(image);

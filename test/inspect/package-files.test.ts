@@ -10,11 +10,10 @@ import { apkRoots } from '../support/apk-roots.js';
 // Engine-free: Alpine-like roots whose apk database the test writes, with the files it names.
 let work: string;
 let a: string;
-let b: string;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'dc-package-files-'));
-  ({ a, b } = apkRoots(work));
+  ({ a } = apkRoots(work));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

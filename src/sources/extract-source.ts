@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { InterruptedError, UsageError } from '../errors.js';
+import type { ExtractResult } from '../extract/extract-image.js';
+import { LayerTree } from '../extract/fast/layer-tree.js';
+import { canonicaliseHardlinks } from '../extract/hardlink-groups.js';
+import { prepareOutput, removeTree, STAGING_PREFIX } from '../extract/output-folder.js';
+import { commandName } from '../invocation.js';
+import { TOOL_NAME } from '../labels.js';
+import { countEntries, type ImageInfo, type Manifest, sortEntries } from '../manifest.js';
+import { type ExtractOptions, resolveExtractOptions } from '../options.js';
+import { step } from '../progress.js';
+import { TOOL_VERSION } from '../version.js';
+import { applySourceLayer } from './apply-source-layers.js';
+import { type BlobStore, folderStore, unpackArchive } from './blob-store.js';
+import { readDockerArchive } from './docker-archive.js';
+import { readOciLayout } from './oci-layout.js';
+import { hostPlatform } from './platform.js';
+import { SourceError } from './source-error.js';
+import type { SourceImage } from './source-image.js';
+import type { FileSource } from './source-reference.js';
+
+/**
+ * Dumps an image from an OCI layout, an oci-archive or a docker-archive: no engine is asked anything. The
+ * layers go through the fast method's applier, so the folder and manifest are those `--method fast` writes
+ * for the same image; the image part of the manifest comes from the source's own config and manifest.
+ */
+export async function extractFileSource(source: FileSource, options: ExtractOptions): Promise<ExtractResult> {
+  const started = performance.now();
+  if (options.method === 'article' || options.cache) {
+    throw new UsageError(
+      `${source.raw} is read without an engine, from the image's own layers; drop ${options.cache ? '--cache' : '--method article'} (the article method builds and runs in an engine).`,
+    );
+  }
+  const opts = resolveExtractOptions(options);
+  const { signal, log } = opts;
+  signal?.throwIfAborted();
+  await checkPath(source);
+  const output = await prepareOutput(opts.output, opts.force, opts.manifest);
+  // Named like a staging folder, so the clean-up of an interrupted run finds it too.
+  const spillDir = join(
+    dirname(output.output),
+    `${STAGING_PREFIX}archive-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+  const platform = opts.platform ?? hostPlatform();
+  let failed = true;
+  try {
+    const progress = opts.onProgress;
+    const { store, image } = await step(
+      progress,
+      'resolve',
+      async () => {
+        const store: BlobStore =
+          source.transport === 'oci'
+            ? folderStore(source.path)
+            : await unpackArchive(source.path, spillDir, signal);
+        const read = source.transport === 'docker-archive' ? readDockerArchive : readOciLayout;
+        return { store, image: await read(store, source, platform, opts.platform !== undefined) };
+      },
+      source.raw,
+    );
+    const tree = new LayerTree();
+    const skipped = await step(
+      progress,
+      'copy',
+      async () => {
+        let devices = 0;
+        for (const [index, layer] of image.layers.entries()) {
+          signal?.throwIfAborted();
+          log(`applying layer ${index + 1} of ${image.layers.length}`);
+          devices += await applySourceLayer(store, layer, output.staging, tree, {
+            index,
+            count: image.layers.length,
+            signal,
+          });
+        }
+        return devices;
+      },
+      "the image's own layers",
+    );
+    const info = sourceInfo(source.raw, image);
+    const entries = sortEntries(canonicaliseHardlinks(tree.entries()));
+    const manifest: Manifest = {
+      schema: 1,
+      tool: { name: TOOL_NAME, version: TOOL_VERSION },
+      method: 'fast',
+      image: info,
+      entries,
+    };
+    await output.commit(output.manifest && `${JSON.stringify(manifest, null, 2)}\n`);
+    failed = false;
+    return {
+      output: output.output,
+      ...(output.manifest && { manifestPath: output.manifest }),
+      image: info,
+      counts: countEntries(entries),
+      manifest,
+      durationMs: Math.round(performance.now() - started),
+      warnings:
+        skipped > 0
+          ? [
+              `Skipped ${skipped} device node${skipped === 1 ? '' : 's'} (creating them needs root); the manifest lists them.`,
+            ]
+          : [],
+    };
+  } catch (error) {
+    if (signal?.aborted) {
+      throw signal.reason instanceof InterruptedError
+        ? signal.reason
+        : new InterruptedError('abort', { cause: error });
+    }
+    throw error;
+  } finally {
+    await output
+      .discard()
+      .catch((error: unknown) => log(`warning: could not remove ${output.staging}: ${String(error)}`));
+    await removeTree(spillDir).catch((error: unknown) => {
+      log(
+        `warning: could not remove ${spillDir}: ${String(error)}${failed ? '' : `; run ${commandName('cleanup')}`}`,
+      );
+    });
+  }
+}
+
+/** The manifest's image part, as imageInfo gives it for an engine image. */
+function sourceInfo(reference: string, image: SourceImage): ImageInfo {
+  const list = (value: string[] | string | null | undefined) =>
+    value === null || value === undefined ? null : typeof value === 'string' ? [value] : value;
+  return {
+    reference,
+    id: image.id,
+    ...(image.digest !== undefined && { digest: image.digest }),
+    platform: image.platform,
+    user: image.config.User ?? '',
+    workdir: image.config.WorkingDir ?? '',
+    env: image.config.Env ?? [],
+    entrypoint: list(image.config.Entrypoint),
+    cmd: list(image.config.Cmd),
+  };
+}
+
+/** A missing path or one of the wrong kind is one line before any output folder is made. */
+async function checkPath(source: FileSource): Promise<void> {
+  const found = await stat(source.path).catch(() => undefined);
+  const folder = source.transport === 'oci';
+  if (found === undefined) {
+    throw new SourceError(`No such ${folder ? 'folder' : 'file'} ${source.path} (from ${source.raw}).`);
+  }
+  if (folder !== found.isDirectory()) {
+    throw new SourceError(
+      folder
+        ? `${source.path} is a file, not an OCI layout folder; for a tar of one write oci-archive:${source.path}.`
+        : `${source.path} is a folder, not an archive; for an OCI layout folder write oci:${source.path}.`,
+    );
+  }
+}
