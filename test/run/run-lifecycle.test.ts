@@ -28,7 +28,7 @@ describe('runLifecycle', () => {
     await expect(run).rejects.toMatchObject({ code: 'ENGINE_UNREACHABLE' });
     expect(worked).toBe(false);
     expect(lines).toEqual([
-      'warning: cleanup after the failure was incomplete: the staging folder would not go; run npm run cleanup.',
+      'warning: cleanup after the failure was incomplete: the staging folder would not go; run distroless-contents cleanup.',
     ]);
   });
 
@@ -59,7 +59,7 @@ describe('reportCleanup', () => {
     const lines: string[] = [];
     reportCleanup([new Error('gone wrong')], true, (line) => lines.push(line));
     expect(lines).toEqual([
-      'warning: cleanup after the failure was incomplete: gone wrong; run npm run cleanup.',
+      'warning: cleanup after the failure was incomplete: gone wrong; run distroless-contents cleanup.',
     ]);
     expect(() => reportCleanup([new Error('gone wrong')], false, () => {})).toThrow(
       /Cleanup failed: gone wrong; remove what is labelled dev.distroless-contents.run/,
