@@ -19,3 +19,20 @@ export function engineKind(docker: Docker): Promise<EngineKind> {
   }
   return kind;
 }
+
+const stores = new WeakMap<Docker, Promise<boolean>>();
+
+/** Whether the engine keeps images in containerd's store (Docker 25+ with containerd-snapshotter). */
+export function usesContainerdStore(docker: Docker): Promise<boolean> {
+  let store = stores.get(docker);
+  if (!store) {
+    store = docker
+      .info()
+      .then((info: { DriverStatus?: [string, string][] | null }) =>
+        (info.DriverStatus ?? []).some(([, value]) => value === 'io.containerd.snapshotter.v1'),
+      );
+    stores.set(docker, store);
+    store.catch(() => stores.delete(docker));
+  }
+  return store;
+}

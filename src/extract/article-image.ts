@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { buildImage } from '../docker/build.js';
 import { ensureImage, type PullPolicy } from '../docker/image.js';
 import type { RunResources } from '../docker/run-resources.js';
+import { ensureUnpacked } from '../docker/unpack-image.js';
 import { TOOL_LABEL, TOOL_NAME } from '../labels.js';
 import { type ProgressListener, step } from '../progress.js';
 import type { ImageReference } from '../reference.js';
@@ -69,6 +70,7 @@ export async function buildArticleImage(
   }
   const kept = options.cache || options.keep;
   const { resources } = options;
+  for (const id of [source.Id, baseImage.Id]) await ensureUnpacked(docker, id, resources.labels);
   const labels = kept ? { ...resources.labels, [CACHE_LABEL]: key } : resources.labels;
   const builtId = await step(
     progress,

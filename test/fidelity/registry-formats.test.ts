@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -40,12 +41,10 @@ beforeAll(async () => {
   await copyImages(engine, [TEST_IMAGES.shell]);
   const login = { user: registry.user, password: registry.password };
   const creds = `${registry.user}:${registry.password}`;
-  const archive = join(work, 'edge.tar');
-  await execa('docker', ['save', '--output', archive, TEST_IMAGES.edge]);
-  for (const format of ['gzip', 'zstd'] as const) {
+  const push = async (archive: string, format: 'gzip' | 'zstd', remote: string) => {
     // Into a layout first, then pushed as it is: skopeo's blob-info cache would otherwise hand the registry
     // gzip blobs it already knows for the same content, whatever --dest-compress-format says.
-    const layout = `${join(work, `layout-${format}`)}:edge`;
+    const layout = `${join(work, `layout-${format}-${images.size}`)}:image`;
     await execa('skopeo', [
       'copy',
       '--quiet',
@@ -57,7 +56,6 @@ beforeAll(async () => {
       `docker-archive:${archive}`,
       `oci:${layout}`,
     ]);
-    const remote = `${registry.host}/distroless-contents-test/fidelity-edge:${format}`;
     await execa('skopeo', [
       'copy',
       '--quiet',
@@ -68,12 +66,31 @@ beforeAll(async () => {
       `oci:${layout}`,
       `docker://${remote}`,
     ]);
+  };
+  // Layers this engine has never held: a pull must fetch every blob (see the deviation test below for one
+  // whose layers it holds already).
+  const unique = await uniqueImage(work);
+  for (const format of ['gzip', 'zstd'] as const) {
+    const remote = `${registry.host}/distroless-contents-test/fidelity-unique:${format}`;
+    await push(unique, format, remote);
     images.set(format, {
       ref: remote,
       oracle: await oracleTree({ registry: remote, ...login }),
-      deviationName: 'edge',
+      deviationName: 'unique',
     });
   }
+  // The edge image, whose layers this engine holds unpacked from a `docker load`: the containerd store then
+  // skips the pulled blobs (moby#49473), and docker save leaves them out.
+  await copyImages(engine, [TEST_IMAGES.edge]);
+  const edgeArchive = join(work, 'edge.tar');
+  await execa('docker', ['save', '--output', edgeArchive, TEST_IMAGES.edge]);
+  const edgeRemote = `${registry.host}/distroless-contents-test/fidelity-edge:gzip`;
+  await push(edgeArchive, 'gzip', edgeRemote);
+  images.set('edge-after-load', {
+    ref: edgeRemote,
+    oracle: await oracleTree({ registry: edgeRemote, ...login }),
+    deviationName: 'edge',
+  });
   const index = `${registry.host}/distroless-contents-test/fidelity-index:two-platforms`;
   await pushImageIndex(
     { host: registry.host, ...login },
@@ -120,7 +137,7 @@ afterAll(async () => {
 describe('layers from a registry on docker-26-containerd', () => {
   it.each(['gzip', 'zstd'] as const)('keeps the registry’s %s layers as they came', async (format) => {
     const response = await fetch(
-      `http://${registry.host}/v2/distroless-contents-test/fidelity-edge/manifests/${format}`,
+      `http://${registry.host}/v2/distroless-contents-test/fidelity-unique/manifests/${format}`,
       {
         headers: {
           accept: 'application/vnd.oci.image.manifest.v1+json',
@@ -132,12 +149,13 @@ describe('layers from a registry on docker-26-containerd', () => {
     expect(manifest.layers.map((layer) => layer.mediaType)).toEqual([
       LAYER_TYPES[format],
       LAYER_TYPES[format],
-      LAYER_TYPES[format],
     ]);
   });
 
   describe.each(METHODS)('--method %s', (method) => {
-    it.each(['gzip', 'zstd', 'index'])('dumps the %s image as the oracle has it', async (format) => {
+    const formats =
+      method === 'fast' ? ['gzip', 'zstd', 'index'] : ['gzip', 'zstd', 'index', 'edge-after-load'];
+    it.each(formats)('dumps the %s image as the oracle has it', async (format) => {
       const { ref, oracle, deviationName } = images.get(format) as {
         ref: string;
         oracle: OracleTree;
@@ -157,4 +175,47 @@ describe('layers from a registry on docker-26-containerd', () => {
       expect(oracleDifferences(oracle, manifestTree(manifest.entries))).toEqual(expected.manifest);
     });
   });
+
+  it('names the engine bug when docker save lacks the pulled blobs of layers it already held (moby#49473)', async () => {
+    const { ref } = images.get('edge-after-load') as { ref: string };
+    const { Id } = await engine.docker.getImage(ref).inspect();
+    const output = join(work, 'fast-edge-after-load');
+    const failure = await extractImage(ref, {
+      output,
+      method: 'fast',
+      pull: 'never',
+      docker: engine.docker,
+      labels: label.labels,
+    }).catch((error: unknown) => error);
+    expect((failure as Error).message).toMatch(
+      new RegExp(
+        `^docker save of ${Id} holds no bytes for its layer blobs/sha256/[0-9a-f]{64}: the engine's containerd image store skipped that blob when it pulled the image \\(moby#49473\\); use --method article\\.$`,
+      ),
+    );
+  });
 });
+
+/**
+ * A two-layer image no engine here has seen (random bytes in each layer), built on the main engine and
+ * saved as a docker-archive: layer 1 holds `keep/a` and `gone/b`, layer 2 writes `keep/new/c`.
+ */
+async function uniqueImage(work: string): Promise<string> {
+  const context = join(work, 'unique');
+  await mkdir(join(context, 'one/keep'), { recursive: true });
+  await mkdir(join(context, 'one/gone'), { recursive: true });
+  await writeFile(join(context, 'one/keep/a'), randomBytes(4096));
+  await writeFile(join(context, 'one/gone/b'), randomBytes(4096));
+  await writeFile(join(context, 'c'), randomBytes(4096));
+  await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY one/ /\nCOPY c /keep/new/c\n');
+  const tag = `distroless-contents-test/fidelity-unique:${randomBytes(4).toString('hex')}`;
+  await execa('docker', ['build', '--quiet', '--network', 'none', '--label', label.arg, '-t', tag, context], {
+    env: { DOCKER_BUILDKIT: '0' },
+  });
+  const archive = join(work, 'unique.tar');
+  try {
+    await execa('docker', ['save', '--output', archive, tag]);
+  } finally {
+    await execa('docker', ['image', 'rm', tag], { reject: false });
+  }
+  return archive;
+}

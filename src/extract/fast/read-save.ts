@@ -256,7 +256,7 @@ async function openLayer(file: string): Promise<Readable> {
   } finally {
     await handle.close();
   }
-  if (head.readUInt32LE(0) === ZSTD_MAGIC) return zstdDecompress(file);
+  if (head.readUInt32LE(0) === ZSTD_MAGIC) return zstdDecompress(createReadStream(file));
   const stream = createReadStream(file, { highWaterMark: 256 * 1024 });
   if (head[0] !== 0x1f || head[1] !== 0x8b) return stream;
   const gunzip = zlib.createGunzip();

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** No zstd command on PATH: the user's to fix, and nothing the engine did. */
 export class MissingZstdError extends Error {}
@@ -13,12 +14,15 @@ const MAX_STDERR = 4096;
  * measured on a 100 MB layer). The stream ends only once zstd has exited cleanly, so a corrupt or cut frame is an error, never a
  * short layer; destroying the stream ends the child.
  */
-export function zstdDecompress(file: string): Readable {
+export function zstdDecompress(input: Readable): Readable {
   const out = new PassThrough({ highWaterMark: 256 * 1024 });
-  // `--` and a path of ours: the spill folder's own names.
-  const child = spawn('zstd', ['-d', '-c', '-q', '--', file], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn('zstd', ['-d', '-c', '-q'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, LC_ALL: 'C' },
+  });
+  pipeline(input, child.stdin).catch((error: NodeJS.ErrnoException) => {
+    // zstd that stopped reading says why when it exits; anything else is the input's own failure.
+    if (error.code !== 'EPIPE') out.destroy(error);
   });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -38,7 +42,7 @@ export function zstdDecompress(file: string): Readable {
   child.on('close', (code, signal) => {
     if (code === 0) out.end();
     else if (!out.destroyed) {
-      // zstd writes `FILE : what went wrong`; the file is our spill file, which tells the user nothing.
+      // zstd writes `/*stdin*\ : what went wrong : detail`: the name tells the user nothing.
       const line = stderr.split('\n').find((text) => text.trim() !== '');
       const reason = line?.includes(' : ')
         ? line.split(' : ').slice(1).join(': ')
