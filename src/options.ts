@@ -119,6 +119,10 @@ export function checkPull(value: unknown): PullPolicy | undefined {
   return checkChoice('pull', '--pull', value, PULL_POLICIES);
 }
 
+export function checkMethod(value: unknown): ExtractMethod | undefined {
+  return checkChoice('method', '--method', value, EXTRACT_METHODS);
+}
+
 /** One of a fixed list, or a UsageError that names the flag, the library option and every choice. */
 export function checkChoice<T extends string>(
   option: string,

@@ -6,6 +6,7 @@ import { DEFAULT_DEPTH } from '../inspect/report.js';
 import { countOption, imageTargetOptions } from '../inspect/target-options.js';
 import { commandLine } from '../invocation.js';
 import { visibleJson, visibleLines } from '../text/visible.js';
+import { targetContext } from './progress-reporter.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const DIFF_HELP = `Usage: ${commandLine('diff')} A B [options]
@@ -23,6 +24,7 @@ Options:
       --stat            print the summary only: counts and bytes (a terminal gets the summary first anyway)
       --json            print JSON (schema 1: the DiffReport type the package exports)
       --pull POLICY     image targets: missing (default), always or never
+      --method M        image targets: article (default) or fast (needs no base image)
       --platform P      image targets: os/arch[/variant]
       --base IMAGE      image targets: image that provides /bin/sh for the extraction
   -q, --quiet           no progress on stderr
@@ -55,7 +57,7 @@ async function compare(argv: string[], context: CommandContext): Promise<number>
   }
   const depth = countOption('depth', values.depth, DEFAULT_DEPTH, 1);
   const options = {
-    ...imageTargetOptions(values, { signal: context.signal, quiet: values.quiet ?? false }),
+    ...imageTargetOptions(values, targetContext(context.signal, values.quiet ?? false)),
     hash: values.hash ?? false,
   };
   const [a, b] = positionals as [string, string];
@@ -77,6 +79,7 @@ const OPTIONS = {
   depth: { type: 'string', short: 'd' },
   json: { type: 'boolean' },
   pull: { type: 'string' },
+  method: { type: 'string' },
   platform: { type: 'string' },
   base: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },

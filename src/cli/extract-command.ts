@@ -99,14 +99,15 @@ export async function extractCommand(argv: string[], context: CommandContext): P
       );
     return runBatch(images, { ...common, jobs, outputDir }, quiet, values.json ?? false);
   }
+  const progress = progressReporter({ quiet });
   let result: Awaited<ReturnType<typeof extractImage>>;
   try {
     result = await extractImage(images[0] as string, {
       ...common,
       ...(values.output !== undefined && { output: values.output }),
       ...(values.manifest !== undefined && { manifest: values.manifest }),
-      log: quiet ? () => {} : (line) => process.stderr.write(`${visibleText(line)}\n`),
-      onProgress: progressReporter({ quiet }),
+      log: progress.log,
+      onProgress: progress,
     });
   } catch (error) {
     // A tool reading --json gets an answer either way; the error line still goes to stderr.

@@ -18,14 +18,23 @@ export interface ReporterOptions {
   readonly prefix?: string;
 }
 
+/** A progress listener that also takes the run's log lines, so that they never glue onto the live line. */
+export interface ProgressReporter extends ProgressListener {
+  readonly log: (line: string) => void;
+}
+
+/** How often the live line's clock moves while a step gives no news of its own. */
+const TICK_MS = 1000;
+
 /**
  * Progress on stderr that fits both places: on a terminal, one live line per step (bytes, entries, rate,
- * time left); in CI or when piped, a few plain lines (each step with its duration). Nothing with --quiet.
+ * time left, and the time the step has taken, so that a long COPY is seen to be alive); in CI or when
+ * piped, a few plain lines (each step with its duration). Nothing with --quiet, log lines included.
  */
-export function progressReporter(options: ReporterOptions): ProgressListener {
+export function progressReporter(options: ReporterOptions): ProgressReporter {
   const stream = options.stream ?? process.stderr;
   const env = options.env ?? process.env;
-  if (options.quiet) return () => {};
+  if (options.quiet) return Object.assign(() => {}, { log: () => {} });
   const live = stream.isTTY === true && !env.CI && options.prefix === undefined;
   // Names and the build's own output come from the image or the engine: shown, never acted on.
   const prefix = visibleText(options.prefix ?? '');
@@ -33,21 +42,43 @@ export function progressReporter(options: ReporterOptions): ProgressListener {
   const dim = (text: string) => (color ? `\x1b[2m${text}\x1b[22m` : text);
   const green = (text: string) => (color ? `\x1b[32m${text}\x1b[39m` : text);
   let started = 0;
-  const redraw = (line: string) => {
-    stream.write(`\r\x1b[K${line.slice(0, Math.max(20, (stream.columns ?? 80) - 1))}`);
+  /** What the live line says now, without its clock; undefined between steps. */
+  let current: string | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  const redraw = () => {
+    if (current === undefined) return;
+    const clock = `  ${Math.floor((performance.now() - started) / 1000)} s`;
+    const room = Math.max(20, (stream.columns ?? 80) - 1 - clock.length);
+    stream.write(`\r\x1b[K${current.slice(0, room)}${dim(clock)}`);
   };
-  return (event: ProgressEvent) => {
+  const show = (line: string) => {
+    current = line;
+    redraw();
+  };
+  const stop = () => {
+    clearInterval(ticker);
+    ticker = undefined;
+    current = undefined;
+  };
+  const listener = (event: ProgressEvent) => {
     if (event.kind === 'step' && event.state === 'start') {
       started = performance.now();
       const line = `${VERBS[event.step]}${event.detail ? ` ${visibleText(event.detail)}` : ''}`;
-      if (live) redraw(`${line}…`);
-      else stream.write(`${prefix}${line}\n`);
+      if (!live) {
+        stream.write(`${prefix}${line}\n`);
+        return;
+      }
+      show(`${line}…`);
+      clearInterval(ticker);
+      ticker = setInterval(redraw, TICK_MS).unref();
     } else if (event.kind === 'step') {
       const seconds = `${(event.durationMs / 1000).toFixed(1)} s`;
-      if (live) stream.write(`\r\x1b[K${green('✔')} ${VERBS[event.step]} ${dim(seconds)}\n`);
-      else stream.write(`${prefix}${VERBS[event.step]}: done in ${seconds}\n`);
+      if (live) {
+        stop();
+        stream.write(`\r\x1b[K${green('✔')} ${VERBS[event.step]} ${dim(seconds)}\n`);
+      } else stream.write(`${prefix}${VERBS[event.step]}: done in ${seconds}\n`);
     } else if (live && event.kind === 'output') {
-      redraw(`${event.step}: ${visibleText(event.line.trim())}`);
+      show(`${event.step}: ${visibleText(event.line.trim())}`);
     } else if (live && event.kind === 'transfer') {
       const elapsed = (performance.now() - started) / 1000;
       const rate = elapsed > 0 ? event.bytes / elapsed : 0;
@@ -59,9 +90,22 @@ export function progressReporter(options: ReporterOptions): ProgressListener {
       if (event.totalBytes && rate > 0 && event.bytes < event.totalBytes) {
         parts.push(`~${Math.ceil((event.totalBytes - event.bytes) / rate)} s left`);
       }
-      redraw(parts.join('  '));
+      show(parts.join('  '));
     }
   };
+  const log = (line: string) => {
+    // A line of its own above the live one, which is drawn again below it.
+    if (live && current !== undefined) stream.write(`\r\x1b[K${visibleText(line)}\n`);
+    else stream.write(`${prefix}${visibleText(line)}\n`);
+    redraw();
+  };
+  return Object.assign(listener, { log });
+}
+
+/** For report and diff: an image target's extraction reports its progress as extract does. */
+export function targetContext(signal: AbortSignal, quiet: boolean) {
+  const progress = progressReporter({ quiet });
+  return { signal, log: progress.log, onProgress: progress };
 }
 
 function megabytes(bytes: number): string {

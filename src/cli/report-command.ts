@@ -8,6 +8,7 @@ import { DEFAULT_DEPTH, DEFAULT_TOP, reportFor } from '../inspect/report.js';
 import { countOption, imageTargetOptions } from '../inspect/target-options.js';
 import { commandLine } from '../invocation.js';
 import { visible, visibleJson, visibleLines } from '../text/visible.js';
+import { targetContext } from './progress-reporter.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
 export const REPORT_HELP = `Usage: ${commandLine('report')} TARGET [options]
@@ -30,6 +31,7 @@ Options:
       --html FILE       write one self-contained page: zoomable treemap, the tables, a path search
       --manifest FILE   for a dump folder: take entries and owners from this manifest
       --pull POLICY     image TARGET: missing (default), always or never
+      --method M        image TARGET: article (default) or fast (needs no base image)
       --platform P      image TARGET: os/arch[/variant]
       --base IMAGE      image TARGET: image that provides /bin/sh for the extraction
   -q, --quiet           no progress on stderr
@@ -57,7 +59,7 @@ export async function reportCommand(argv: string[], context: CommandContext): Pr
   const top = countOption('top', values.top, DEFAULT_TOP, 0);
   const quiet = values.quiet ?? false;
   const options = {
-    ...imageTargetOptions(values, { signal: context.signal, quiet }),
+    ...imageTargetOptions(values, targetContext(context.signal, quiet)),
     manifest: values.manifest,
   };
   const query = { owner: values.owner, files: values.files, unowned: values.unowned ?? false };
@@ -99,6 +101,7 @@ const OPTIONS = {
   html: { type: 'string' },
   manifest: { type: 'string' },
   pull: { type: 'string' },
+  method: { type: 'string' },
   platform: { type: 'string' },
   base: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },

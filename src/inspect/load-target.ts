@@ -4,7 +4,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { extractImage } from '../extract/extract-image.js';
 import { removeTree } from '../extract/output-folder.js';
-import type { PullPolicy } from '../options.js';
+import type { ExtractMethod, PullPolicy } from '../options.js';
+import type { ProgressListener } from '../progress.js';
 import { visible } from '../text/visible.js';
 import { readManifestFile } from './read-manifest.js';
 import { scanFolder } from './scan-folder.js';
@@ -19,8 +20,11 @@ export interface LoadTargetOptions {
   readonly base?: string | undefined;
   readonly pull?: PullPolicy | undefined;
   readonly platform?: string | undefined;
+  readonly method?: ExtractMethod | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly log?: (line: string) => void;
+  /** Image targets: the extraction's progress, as extract reports it. */
+  readonly onProgress?: ProgressListener | undefined;
 }
 
 /**
@@ -129,7 +133,9 @@ async function withImage<T>(spec: string, options: LoadTargetOptions, use: (targ
       ...(options.pull !== undefined && { pull: options.pull }),
       ...(options.platform !== undefined && { platform: options.platform }),
       ...(options.signal !== undefined && { signal: options.signal }),
+      ...(options.method !== undefined && { method: options.method }),
       ...(options.log !== undefined && { log: options.log }),
+      ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
     });
     value = await use({
       kind: 'image',

@@ -1,19 +1,23 @@
 import { UsageError } from '../errors.js';
-import { checkPull } from '../options.js';
-import { visibleText } from '../text/visible.js';
+import { checkMethod, checkPull } from '../options.js';
 import type { LoadTargetOptions } from './load-target.js';
 
-/** The flags report and diff share for image targets (--pull, --platform, --base), checked. */
+/** The flags report and diff share for image targets (--pull, --platform, --base, --method), checked. */
 export function imageTargetOptions(
-  values: { pull?: string | undefined; platform?: string | undefined; base?: string | undefined },
-  context: { signal: AbortSignal; quiet: boolean },
+  values: {
+    pull?: string | undefined;
+    platform?: string | undefined;
+    base?: string | undefined;
+    method?: string | undefined;
+  },
+  context: Pick<LoadTargetOptions, 'signal' | 'log' | 'onProgress'>,
 ): LoadTargetOptions {
   return {
     pull: checkPull(values.pull),
     platform: values.platform,
     base: values.base,
-    signal: context.signal,
-    log: context.quiet ? () => {} : (line) => process.stderr.write(`${visibleText(line)}\n`),
+    method: checkMethod(values.method),
+    ...context,
   };
 }
 

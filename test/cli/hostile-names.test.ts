@@ -48,7 +48,7 @@ describe('npm run report and diff on a dump of hostile names', () => {
     expect(shown).toContain("├── [-rw-r--r-- 0 0]  $'rlo\\u202etxt.exe'");
     expect(shown).toContain("  $'evil\\e]2;PWNED\\a'    0    0  root   $'/h\\xff'  /bin/sh");
     expect(shown).toContain("    -rwsr-xr-x 4755 0:0  $'/f\\xfe'");
-    expect(shown).toContain("  $'hidden\\e[8m'  $'1.0\\u202e'  amd64");
+    expect(shown).toContain("  $'hidden\\e[8m'  $'1.0\\u202e'  amd64      ?     ?");
   });
 
   it('report --json: C1 and bidi characters escaped too, and the names parse back exactly', async () => {

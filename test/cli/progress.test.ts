@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
+import { ensureSlowShellImage } from '../faults/slow-shell-image.js';
 import { runCli } from '../support/cli.js';
 import { Terminal } from '../support/terminal.js';
 
@@ -73,5 +74,56 @@ describe('progress on a terminal', () => {
     }
     const { stdout: raw } = await terminal.tmux('capture-pane', '-p', '-e', '-S', '-', '-t', terminal.target);
     expect(raw.includes(`${ESC}[32m`)).toBe(coloured);
+  });
+
+  it("puts a log line above the live one, never glued onto it (the fast method's layer lines)", async () => {
+    terminal = new Terminal();
+    const output = join(work, 'tty-fast');
+    await terminal.start(
+      `env -u CI npx tsx src/cli/main.ts extract ${image.join(' ')} --method fast -o ${output}`,
+    );
+    expect(await terminal.exitStatus()).toBe(0);
+    const lines = await terminal.lines();
+    expect(lines, lines.join('\n')).toContain('applying layer 1 of 1');
+    expect(
+      lines.filter((line) => line.includes('applying layer') && line !== 'applying layer 1 of 1'),
+    ).toEqual([]);
+    expect(lines.some((line) => /^✔ copying \d+\.\d s$/.test(line))).toBe(true);
+  });
+
+  it('keeps a clock moving on the live line of a step that gives no news (a run that never ends)', async () => {
+    const slow = await ensureSlowShellImage();
+    terminal = new Terminal();
+    const output = join(work, 'tty-clock');
+    await terminal.start(
+      `env -u CI npx tsx src/cli/main.ts extract ${TEST_IMAGES.staticNonroot} --base ${slow} --pull never -o ${output}`,
+    );
+    const clock = (lines: string[]) =>
+      Number(/^running….* (\d+) s$/.exec(lines.find((line) => line.startsWith('running…')) ?? '')?.[1] ?? -1);
+    const first = clock(await terminal.waitFor('the run step with its clock', (lines) => clock(lines) >= 1));
+    const later = clock(await terminal.waitFor('the clock to move on', (lines) => clock(lines) >= first + 2));
+    expect(later).toBeGreaterThan(first);
+    // The exit code of a signalled run is the signal tests' business; here: it stops, and cleans up.
+    await terminal.tmux('send-keys', '-t', terminal.target, 'C-c');
+    await terminal.exitStatus();
+    expect(await terminal.lines()).toContain('SIGINT: stopping and cleaning up…');
+  });
+});
+
+describe('progress of report and diff on an image', () => {
+  it('shows the extraction steps on stderr, and --method fast needs no base image', async () => {
+    const result = await runCli(
+      ['report', TEST_IMAGES.staticNonroot, '--method', 'fast', '--pull', 'never', '--json'],
+      {
+        env: { CI: 'true' },
+      },
+    );
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    const steps = String(result.stderr)
+      .split('\n')
+      .filter((line) => /: done in \d+\.\d s$/.test(line))
+      .map((line) => line.split(':')[0]);
+    expect(steps).toEqual(['resolving images', 'copying']);
+    expect(JSON.parse(String(result.stdout)).summary.files).toBeGreaterThan(100);
   });
 });
