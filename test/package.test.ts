@@ -83,7 +83,7 @@ describe('the published package', () => {
     );
     expect(noEngine.exitCode).toBe(1);
     expect(noEngine.stderr).toMatch(
-      /^error: No Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock .*; start one \(for example: sudo dockerd\) or set DOCKER_HOST\.$/,
+      /^error: No Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock .*; start one \(for example: sudo dockerd\) there, or fix DOCKER_HOST\.$/,
     );
   });
 

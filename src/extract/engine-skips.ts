@@ -86,13 +86,20 @@ async function pathsMissingFromArchive(
 /** Applies one layer's names to `paths`, as the engine stacks them: whiteouts hide the layers below. */
 async function listLayer(layer: Readable, paths: Set<string>, signal?: AbortSignal): Promise<void> {
   const added: string[] = [];
+  /** Folders this layer already holds: each is added once with its parents (deep nesting stays linear). */
+  const folders = new Set<string>();
   const hidden: string[] = [];
   const opaque: string[] = [];
   const filter = createLayerFilter((header) => {
     const parts = splitPath(header.name);
     const name = parts.pop();
     if (name === undefined) return { keep: false };
-    for (let i = 1; i <= parts.length; i++) added.push(parts.slice(0, i).join('/'));
+    for (let i = parts.length; i >= 1; i--) {
+      const folder = parts.slice(0, i).join('/');
+      if (folders.has(folder)) break;
+      folders.add(folder);
+      added.push(folder);
+    }
     const parent = parts.length > 0 ? `${parts.join('/')}/` : '';
     if (name === '.wh..wh..opq') opaque.push(parent);
     else if (!name.startsWith('.wh.')) added.push(parent + name);

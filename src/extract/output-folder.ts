@@ -116,13 +116,16 @@ async function checkManifest(manifest: string, output: string): Promise<void> {
       `--manifest ${manifest} is a folder; name a file, e.g. ${join(manifest, 'manifest.json')}.`,
     );
   }
-  const folder = await statOrUndefined(dirname(manifest));
-  if (!folder?.isDirectory()) {
+  const folder = dirname(manifest);
+  const found = await statOrUndefined(folder);
+  // The run makes the output's parent folders: a manifest beside the output may go into one of them.
+  const madeByRun = !relative(folder, dirname(output)).startsWith('..');
+  if (!found?.isDirectory() && (found || !madeByRun)) {
     throw new UsageError(
-      `--manifest ${manifest}: the folder ${dirname(manifest)} does not exist; create it or choose another path.`,
+      `--manifest ${manifest}: the folder ${folder} does not exist; create it or choose another path.`,
     );
   }
-  await checkWritable(dirname(manifest), `--manifest ${manifest}`);
+  await checkWritable(found ? folder : await nearestFolder(folder), `--manifest ${manifest}`);
 }
 
 /** The path itself if it exists, else its nearest existing ancestor: what a recursive mkdir would write in. */

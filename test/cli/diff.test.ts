@@ -130,7 +130,7 @@ describe('npm run diff -- A B', () => {
       expect(lines[start + 2], lines.join('\n')).toMatch(
         /^\d+ added, 0 removed, 0 changed; packages: 1 added/,
       );
-      expect(lines.filter((line) => / added, \d+ removed, /.test(line))).toHaveLength(1);
+      expect(lines.filter((line) => /^\d+ added, \d+ removed, /.test(line))).toHaveLength(1);
     } finally {
       await terminal.kill();
     }

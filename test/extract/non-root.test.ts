@@ -115,7 +115,7 @@ describe('extraction as a non-root user in the docker group', () => {
 });
 
 describe('an output the user cannot write', () => {
-  it('fails with one line naming the folder, exit 1, and nothing created', async () => {
+  it('is a usage error before anything starts: one line naming the folder, exit 2, nothing created', async () => {
     const locked = join(work, 'root-only');
     await mkdir(locked, { mode: 0o755 });
     const result = await runCli(
@@ -132,9 +132,9 @@ describe('an output the user cannot write', () => {
       { uid, gid: dockerGid, env: { HOME: work } },
     );
     expect(String(result.stderr)).toMatch(
-      /^error: Cannot write output .*root-only\/out.*choose an --output you can write\.$/m,
+      /^error: Cannot write --output .*root-only\/out: .*root-only is not writable \(EACCES\); choose a folder you can write\.$/m,
     );
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(2);
     expect(await readdir(locked)).toEqual([]);
   });
 });

@@ -72,6 +72,14 @@ describe('prepareOutput checks the output and manifest before any work', () => {
 });
 
 describe('output and manifest are committed together', () => {
+  it('makes the folders above a new output, the manifest beside it included (dumps/x and dumps/x.json)', async () => {
+    const dir = await mkdtemp(join(work, 'case-'));
+    const output = await prepareOutput(join(dir, 'dumps', 'x'), false, join(dir, 'dumps', 'x.json'));
+    await output.commit('{}\n');
+    await output.discard();
+    expect((await readdir(join(dir, 'dumps'))).sort()).toEqual(['x', 'x.json']);
+  });
+
   it('puts both in place', async () => {
     const dir = await mkdtemp(join(work, 'case-'));
     const output = await prepareOutput(join(dir, 'out'), false, join(dir, 'm.json'));
