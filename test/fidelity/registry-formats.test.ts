@@ -69,10 +69,10 @@ beforeAll(async () => {
   };
   // Layers this engine has never held: a pull must fetch every blob (see the deviation test below for one
   // whose layers it holds already).
-  const unique = await uniqueImage(work);
   for (const format of ['gzip', 'zstd'] as const) {
+    // One image per format: the second pull of the same layers would find them unpacked already.
     const remote = `${registry.host}/distroless-contents-test/fidelity-unique:${format}`;
-    await push(unique, format, remote);
+    await push(await uniqueImage(work, format), format, remote);
     images.set(format, {
       ref: remote,
       oracle: await oracleTree({ registry: remote, ...login }),
@@ -199,8 +199,8 @@ describe('layers from a registry on docker-26-containerd', () => {
  * A two-layer image no engine here has seen (random bytes in each layer), built on the main engine and
  * saved as a docker-archive: layer 1 holds `keep/a` and `gone/b`, layer 2 writes `keep/new/c`.
  */
-async function uniqueImage(work: string): Promise<string> {
-  const context = join(work, 'unique');
+async function uniqueImage(work: string, name: string): Promise<string> {
+  const context = join(work, `unique-${name}`);
   await mkdir(join(context, 'one/keep'), { recursive: true });
   await mkdir(join(context, 'one/gone'), { recursive: true });
   await writeFile(join(context, 'one/keep/a'), randomBytes(4096));
@@ -211,7 +211,7 @@ async function uniqueImage(work: string): Promise<string> {
   await execa('docker', ['build', '--quiet', '--network', 'none', '--label', label.arg, '-t', tag, context], {
     env: { DOCKER_BUILDKIT: '0' },
   });
-  const archive = join(work, 'unique.tar');
+  const archive = join(work, `unique-${name}.tar`);
   try {
     await execa('docker', ['save', '--output', archive, tag]);
   } finally {
