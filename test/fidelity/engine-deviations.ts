@@ -21,6 +21,8 @@ export interface DeviationInput {
   readonly image: string;
   readonly tag: string;
   readonly oracle: OracleTree;
+  /** What the run wrote: only the times in podmanStampWindow are read from it. */
+  readonly dump?: ReadonlyMap<string, DiskEntry>;
 }
 
 type Tree = Map<string, DiskEntry>;
@@ -78,8 +80,22 @@ async function unlistedFoldersAsTheEngineMakesThem(input: DeviationInput, tree: 
   for (const path of folders) {
     const entry = tree.get(path) as DiskEntry;
     const owner = input.engine.name === 'docker-26-containerd' ? {} : { uid: 0, gid: 0, mode: 0o755 };
-    tree.set(path, { ...entry, ...owner, mtime: applied.get(path) as number });
+    const mtime = podmanStampWindow(input, applied.get(path) as number, input.dump?.get(path)?.mtime);
+    tree.set(path, { ...entry, ...owner, mtime });
   }
+}
+
+/** Seconds after its layer store's own time that Podman's builder may stamp an unlisted folder. */
+const PODMAN_STAMP_WINDOW_S = 2;
+
+/**
+ * Podman's builder stamps an unlisted folder when it applies the layer for the build, a moment after the time
+ * its layer store shows (measured 0 to 1 s later, varying from run to run): a time in that window is the
+ * engine's; any other is not, and stays a difference.
+ */
+function podmanStampWindow(input: DeviationInput, stored: number, seen: number | undefined): number {
+  if (input.engine.name !== 'podman' || seen === undefined) return stored;
+  return seen >= stored && seen <= stored + PODMAN_STAMP_WINDOW_S ? seen : stored;
 }
 
 /**
