@@ -2,18 +2,16 @@ import { dirname } from 'node:path';
 import type Docker from 'dockerode';
 import { imageInfo } from '../docker/image.js';
 import { commandName } from '../invocation.js';
-import { TOOL_NAME } from '../labels.js';
 import { removeLeftovers } from '../leftovers.js';
-import { countEntries, type EntryCounts, type ImageInfo, type Manifest, sortEntries } from '../manifest.js';
+import type { EntryCounts, ImageInfo, Manifest } from '../manifest.js';
 import { type ExtractOptions, resolveExtractOptions } from '../options.js';
 import { parseReference } from '../reference.js';
 import { runLifecycle } from '../run/run-lifecycle.js';
 import { extractFileSource } from '../sources/extract-source.js';
 import { parseFileSource } from '../sources/source-reference.js';
-import { TOOL_VERSION } from '../version.js';
 import { dumpWithArticleMethod } from './article-method.js';
+import { commitDump } from './commit-dump.js';
 import { dumpWithFastMethod } from './fast/fast-method.js';
-import { canonicaliseHardlinks } from './hardlink-groups.js';
 import { prepareOutput } from './output-folder.js';
 
 /** What {@link extractImage} returns. */
@@ -70,26 +68,13 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
             resources,
             progress: opts.onProgress,
           });
-      const info = imageInfo(image, source);
-      const entries = sortEntries(canonicaliseHardlinks(written));
-      const manifest: Manifest = {
-        schema: 1,
-        tool: { name: TOOL_NAME, version: TOOL_VERSION },
+      return commitDump(output, {
         method: opts.method,
-        image: info,
-        entries,
-        ...(warnings.length > 0 && { warnings }),
-      };
-      await output.commit(output.manifest && `${JSON.stringify(manifest, null, 2)}\n`);
-      return {
-        output: output.output,
-        ...(output.manifest && { manifestPath: output.manifest }),
-        image: info,
-        counts: countEntries(entries),
-        manifest,
-        durationMs: Math.round(performance.now() - started),
+        image: imageInfo(image, source),
+        entries: written,
         warnings,
-      };
+        started,
+      });
     },
   );
 }

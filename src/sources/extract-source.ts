@@ -2,16 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InterruptedError, UsageError } from '../errors.js';
+import { commitDump } from '../extract/commit-dump.js';
 import type { ExtractResult } from '../extract/extract-image.js';
 import { LayerTree } from '../extract/fast/layer-tree.js';
-import { canonicaliseHardlinks } from '../extract/hardlink-groups.js';
 import { prepareOutput, removeTree, STAGING_PREFIX } from '../extract/output-folder.js';
 import { commandName } from '../invocation.js';
-import { TOOL_NAME } from '../labels.js';
-import { countEntries, type ImageInfo, type Manifest, sortEntries } from '../manifest.js';
+import type { ImageInfo } from '../manifest.js';
 import { type ExtractOptions, resolveExtractOptions } from '../options.js';
 import { step } from '../progress.js';
-import { TOOL_VERSION } from '../version.js';
 import { applySourceLayer } from './apply-source-layers.js';
 import { type BlobStore, folderStore, unpackArchive } from './blob-store.js';
 import { readDockerArchive } from './docker-archive.js';
@@ -79,31 +77,20 @@ export async function extractFileSource(source: FileSource, options: ExtractOpti
       },
       "the image's own layers",
     );
-    const info = sourceInfo(source.raw, image);
-    const entries = sortEntries(canonicaliseHardlinks(tree.entries()));
-    const manifest: Manifest = {
-      schema: 1,
-      tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    const result = await commitDump(output, {
       method: 'fast',
-      image: info,
-      entries,
-    };
-    await output.commit(output.manifest && `${JSON.stringify(manifest, null, 2)}\n`);
-    failed = false;
-    return {
-      output: output.output,
-      ...(output.manifest && { manifestPath: output.manifest }),
-      image: info,
-      counts: countEntries(entries),
-      manifest,
-      durationMs: Math.round(performance.now() - started),
+      image: sourceInfo(source.raw, image),
+      entries: tree.entries(),
       warnings:
         skipped > 0
           ? [
               `Skipped ${skipped} device node${skipped === 1 ? '' : 's'} (creating them needs root); the manifest lists them.`,
             ]
           : [],
-    };
+      started,
+    });
+    failed = false;
+    return result;
   } catch (error) {
     if (signal?.aborted) {
       throw signal.reason instanceof InterruptedError
