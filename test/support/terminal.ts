@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -14,17 +14,35 @@ export const POLL_EVERY_MS = 100;
 export class Terminal {
   readonly socket = join(tmpdir(), `dc-shell-test-${randomUUID()}.sock`);
   readonly target = 'shell';
+  /** The command as a script, and where its exit status is written when it ends. */
+  private readonly script = `${this.socket}.sh`;
+  private readonly statusFile = `${this.socket}.status`;
 
   tmux(...args: string[]) {
     return execa('tmux', ['-S', this.socket, '-f', '/dev/null', ...args]);
   }
 
-  /** Runs `command` in a 100x30 pane that stays visible after it exits, so its exit status can be read. */
+  /**
+   * Runs `command` in a 100x30 pane that stays visible after it exits. Its exit status is written to a file
+   * by a shell around it: tmux's own #{pane_dead_status} stays empty for some commands (npx under env), and
+   * an empty one read as 0 would let every "exits 0" check pass. The shell around it traps (never ignores,
+   * which the command would inherit) SIGINT, so that a ^C typed into the pane leaves it to write the status.
+   */
   async start(command: string): Promise<void> {
+    await writeFile(this.script, `${command}\n`);
     await this.tmux(
       ...['new-session', '-d', '-s', this.target, '-x', '100', '-y', '30', 'cat'],
       ...[';', 'set-option', '-g', 'remain-on-exit', 'on'],
-      ...[';', 'respawn-pane', '-k', '-t', this.target, '-c', ROOT, command],
+      ...[
+        ';',
+        'respawn-pane',
+        '-k',
+        '-t',
+        this.target,
+        '-c',
+        ROOT,
+        `trap true INT; sh ${this.script}; echo $? > ${this.statusFile}`,
+      ],
     );
   }
 
@@ -61,16 +79,19 @@ export class Terminal {
 
   /** Waits until the pane's command has exited and returns its exit status. */
   async exitStatus(): Promise<number> {
-    await poll('the pane to exit', async () =>
-      (await this.format('#{pane_dead}')) === '1' ? true : undefined,
-    );
-    return Number(await this.format('#{pane_dead_status}'));
+    return poll('the pane to exit', async () => {
+      if ((await this.format('#{pane_dead}')) !== '1') return undefined;
+      const status = (await readFile(this.statusFile, 'utf8').catch(() => '')).trim();
+      return /^\d+$/.test(status) ? Number(status) : undefined;
+    });
   }
 
   async kill(): Promise<void> {
     await this.tmux('kill-server').catch(() => {});
     // tmux leaves its socket file behind.
     await rm(this.socket, { force: true });
+    await rm(this.script, { force: true });
+    await rm(this.statusFile, { force: true });
   }
 }
 
