@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -15,56 +15,67 @@ export interface OwnEngine {
   readonly dir: string;
   /** Copies an image of the main engine into this one (docker save | docker load). */
   copyImage(image: string): Promise<void>;
+  /** containerd's snapshots and leases below the engine, with the containerd image store; else nothing. */
+  storeInventory(): Promise<{ snapshots?: string[]; leases?: string[] }>;
   /** SIGKILL to dockerd alone: its containerd, shims and mounts stay, as after a crash. */
   kill(): void;
   /** Kills what is left of it (dockerd, its containerd and shims), unmounts what it mounted, removes its folder. */
   remove(): Promise<void>;
 }
 
-/** Which engine to start: the installed dockerd by default, or another release's (the Docker 26 one, say). */
+/** Which engine to start: the installed dockerd by default, or the one a Debian root of its own holds. */
 export interface OwnEngineOptions {
   /**
-   * The dockerd to run.
-   * @default 'dockerd' (from PATH)
-   */
-  readonly dockerd?: string;
-  /**
-   * A folder whose `bin` holds that release's own containerd, containerd-shim and runc: put first on PATH, so
-   * dockerd starts those and not the installed ones. Unset: the installed ones.
+   * A Debian root with its own docker.io (the Docker 26 one of scripts/lib/modern-engine.mjs, already
+   * bind-mounted onto itself with /proc, /sys and /dev): dockerd runs chrooted into it, with the containerd
+   * image store, as that release ships. Its runc needs that root's glibc, so PATH alone cannot pick it.
+   * Unset: the installed dockerd, with its own store.
    */
   readonly root?: string;
 }
 
 export async function startOwnEngine(options: OwnEngineOptions = {}): Promise<OwnEngine> {
   // Short: containerd's socket lives under the exec root, and unix socket paths are limited to 108 bytes.
-  const dir = await mkdtemp(join(tmpdir(), 'dc-eng-'));
+  const root = options.root ?? '';
+  const dir = await mkdtemp(join(root, tmpdir(), 'dc-eng-'));
+  // What dockerd sees: the same folder, below the root it is chrooted into.
+  const inside = dir.slice(root.length);
   const host = `unix://${join(dir, 'docker.sock')}`;
   const log = join(dir, 'dockerd.log');
   await mkdir(join(dir, 'data'));
   const bridge = await createEngineBridge();
+  const args = [
+    '--data-root',
+    join(inside, 'data'),
+    '--exec-root',
+    join(inside, 'exec'),
+    '--pidfile',
+    join(inside, 'dockerd.pid'),
+    '-H',
+    `unix://${join(inside, 'docker.sock')}`,
+    // A bridge of its own (--bridge=none would delete the main engine's docker0), no iptables rules.
+    `--bridge=${bridge.name}`,
+    '--iptables=false',
+    '--ip6tables=false',
+    '--ip-forward=false',
+    '--ip-masq=false',
+  ];
+  if (root) {
+    await writeFile(
+      join(dir, 'daemon.json'),
+      JSON.stringify({ features: { 'containerd-snapshotter': true } }),
+    );
+    args.unshift('--config-file', join(inside, 'daemon.json'));
+  }
   const daemon: ResultPromise = execa(
-    options.dockerd ?? 'dockerd',
-    [
-      '--data-root',
-      join(dir, 'data'),
-      '--exec-root',
-      join(dir, 'exec'),
-      '--pidfile',
-      join(dir, 'dockerd.pid'),
-      '-H',
-      host,
-      // A bridge of its own (--bridge=none would delete the main engine's docker0), no iptables rules.
-      `--bridge=${bridge.name}`,
-      '--iptables=false',
-      '--ip-forward=false',
-      '--ip-masq=false',
-    ],
+    root ? 'chroot' : 'dockerd',
+    root ? [root, '/usr/sbin/dockerd', ...args] : args,
     {
       stdin: 'ignore',
       stdout: { file: log },
       stderr: { file: log },
       reject: false,
-      ...(options.root && { env: { PATH: `${join(options.root, 'bin')}:${process.env.PATH}` } }),
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     },
   );
   let exited = false;
@@ -91,12 +102,26 @@ export async function startOwnEngine(options: OwnEngineOptions = {}): Promise<Ow
         { env: { DOCKER_CONTEXT: '' } },
       );
     },
+    async storeInventory() {
+      if (!root) return {};
+      const ctr = async (...what: string[]) => {
+        const address = join(inside, 'exec', 'containerd', 'containerd.sock');
+        const { stdout } = await execa('chroot', [root, 'ctr', '--address', address, '-n', 'moby', ...what]);
+        return stdout.split('\n').filter(Boolean).sort();
+      };
+      // One line per lease: ID, creation time, labels (the header line sorts after them and is dropped).
+      const leases = (await ctr('leases', 'ls')).filter((line) => !line.startsWith('ID '));
+      return {
+        snapshots: await ctr('snapshots', 'ls'),
+        leases: leases.map((line) => line.split(/\s+/).join(' ')),
+      };
+    },
     kill() {
       daemon.kill('SIGKILL');
     },
     async remove() {
       // Everything that runs on its behalf names its folder: dockerd, containerd, containerd-shim.
-      for (const pid of await processesNaming(dir)) {
+      for (const pid of await processesNaming(inside)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {

@@ -3,8 +3,9 @@ import { createServer, type Socket } from 'node:net';
 /**
  * A registry on 127.0.0.1 that hangs every pull: it answers the engine's API check (GET /v2/) and then never
  * answers the manifest request. The engine sets no deadline on that request, so the pull lasts until the
- * client gives up. A TLS hello is refused at once, so the engine falls back to plain HTTP (loopback
- * registries are insecure by default) without waiting for its handshake timeout.
+ * client gives up. A TLS hello gets a plain HTTP answer at once, so the engine falls back to plain HTTP
+ * (loopback registries are insecure by default) without waiting for its handshake timeout: containerd's
+ * resolver (Docker 26's containerd store) falls back only on that answer, not on a closed connection.
  */
 export interface SilentRegistry {
   /** `127.0.0.1:<port>`. */
@@ -27,7 +28,7 @@ export async function startSilentRegistry(): Promise<SilentRegistry> {
     socket.on('data', (data: Buffer) => {
       // 0x16: a TLS handshake record.
       if (data[0] === 0x16) {
-        socket.destroy();
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
         return;
       }
       const line = data.toString('latin1').split('\r\n')[0] ?? '';

@@ -10,14 +10,21 @@ export interface Inventory {
   readonly images: readonly string[];
   readonly volumes: readonly string[];
   readonly buildCache: readonly string[];
+  /** With the containerd image store: containerd's own snapshots and leases, which the engine API does not list. */
+  readonly snapshots?: readonly string[];
+  readonly leases?: readonly string[];
 }
 
-export async function takeInventory(docker: Docker): Promise<Inventory> {
-  const [containers, images, volumes, usage] = await Promise.all([
+/** What a containerd store holds below the engine's view; for an engine of the classic store, nothing. */
+export type StoreInventory = () => Promise<Pick<Inventory, 'snapshots' | 'leases'>>;
+
+export async function takeInventory(docker: Docker, store?: StoreInventory): Promise<Inventory> {
+  const [containers, images, volumes, usage, below] = await Promise.all([
     docker.listContainers({ all: true }),
     docker.listImages({ all: true }),
     docker.listVolumes(),
     docker.df() as Promise<{ BuildCache?: { ID: string; Description?: string }[] | null }>,
+    store?.() ?? {},
   ]);
   return {
     containers: containers
@@ -30,12 +37,13 @@ export async function takeInventory(docker: Docker): Promise<Inventory> {
       .sort(),
     volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
     buildCache: (usage.BuildCache ?? []).map((entry) => `${entry.ID} ${entry.Description ?? ''}`).sort(),
+    ...below,
   };
 }
 
 /** What `after` holds that `before` did not, for messages. */
 export function added(before: Inventory, after: Inventory): string[] {
   return (Object.keys(after) as (keyof Inventory)[]).flatMap((kind) =>
-    after[kind].filter((item) => !before[kind].includes(item)).map((item) => `${kind}: ${item}`),
+    (after[kind] ?? []).filter((item) => !before[kind]?.includes(item)).map((item) => `${kind}: ${item}`),
   );
 }

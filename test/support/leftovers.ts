@@ -16,7 +16,7 @@ export function testLabel(): { key: string; value: string; arg: string; labels: 
 /**
  * Containers and images that still carry the test's label: what the test made and named, not proof that
  * nothing is left (the engine makes some images without a label). For that, compare the whole inventory of
- * an engine the test owns: test/support/inventory.ts, as test/faults/nothing-left.test.ts does.
+ * an engine the test owns: test/support/inventory.ts, as test/faults/nothing-left-suite.ts does.
  */
 export async function leftovers(value: string): Promise<string[]> {
   const filters = JSON.stringify({ label: [`${TEST_LABEL}=${value}`] });
