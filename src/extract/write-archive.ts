@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OutputError } from '../errors.js';
 import type { ManifestEntry } from '../manifest.js';
+import { countProgress } from './count-progress.js';
 import { gnuTarFailure, isOutputFault, spawnGnuTarExtract, xattrRefusals } from './gnu-tar.js';
 import { openFolder } from './open-folder.js';
 import { entryReader } from './read-entries.js';
@@ -48,7 +49,7 @@ export async function writeArchive(
     pipeline(archive, reader.sink, streamOptions),
   ]);
   // Counted once both pipes are attached, so that no chunk flows before they are.
-  if (options.onProgress) countProgress(archive, reader.entries, options.onProgress);
+  if (options.onProgress) countProgress(archive, () => reader.entries.length, options.onProgress);
   const [toTar, toReader] = await piped;
   const result = await child;
   options.signal?.throwIfAborted();
@@ -83,25 +84,6 @@ export async function writeArchive(
   }
   warnings.push(...xattrWarnings(reader.entries, xattrRefusals(result.stderr)));
   return { entries: reader.entries, warnings };
-}
-
-function countProgress(
-  archive: Readable,
-  entries: readonly unknown[],
-  onProgress: (bytes: number, entries: number) => void,
-): void {
-  let bytes = 0;
-  let reported = 0;
-  // A second 'data' listener sees the chunks that pipe() forwards, without changing its back-pressure.
-  archive.on('data', (chunk: Buffer) => {
-    bytes += chunk.length;
-    const now = performance.now();
-    if (now - reported >= 100) {
-      reported = now;
-      onProgress(bytes, entries.length);
-    }
-  });
-  archive.once('end', () => onProgress(bytes, entries.length));
 }
 
 /** Device entries that are not on disk: expected when not root, since mknod needs privilege. */

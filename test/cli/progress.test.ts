@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
 import { ensureSlowShellImage } from '../faults/slow-shell-image.js';
+import { ensureBigImage } from '../support/big-image.js';
 import { runCli } from '../support/cli.js';
 import { Terminal } from '../support/terminal.js';
 
@@ -90,6 +91,27 @@ describe('progress on a terminal', () => {
     ).toEqual([]);
     expect(lines.some((line) => /^✔ copying \d+\.\d s$/.test(line))).toBe(true);
   });
+
+  it.each(['fast', 'article'] as const)(
+    'shows bytes, entries and rate on the live line while the %s method copies',
+    async (method) => {
+      const big = await ensureBigImage();
+      terminal = new Terminal();
+      const output = join(work, `tty-bytes-${method}`);
+      await terminal.start(
+        `env -u CI npx tsx src/cli/main.ts extract ${big} --base ${TEST_IMAGES.shell} --pull never --method ${method} -o ${output}`,
+      );
+      const live = /^copy: (\d+\.\d) MB of ~\d+\.\d MB {2}[\d,]+ entries {2}\d+\.\d MB\/s/;
+      await terminal.waitFor('a live line with bytes and rate', (shown) =>
+        shown.some((line) => live.test(line)),
+      );
+      expect(await terminal.exitStatus()).toBe(0);
+      // Drawn over by the step's tick once it is done.
+      const lines = await terminal.lines();
+      expect(lines.some((line) => live.test(line))).toBe(false);
+      expect(lines.some((line) => /^✔ copying \d+\.\d s$/.test(line))).toBe(true);
+    },
+  );
 
   it('keeps a clock moving on the live line of a step that gives no news (a run that never ends)', async () => {
     const slow = await ensureSlowShellImage();

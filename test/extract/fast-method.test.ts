@@ -313,6 +313,49 @@ describe('--method fast as a non-root user in the docker group', () => {
   });
 });
 
+describe('progress of --method fast', () => {
+  it("counts docker save's bytes and the layers' members as they stream: the last count is the save's size and member count", async () => {
+    const image = TEST_IMAGES.staticNonroot;
+    const events: { bytes: number; entries: number; totalBytes?: number }[] = [];
+    const output = join(work, 'progress-fast');
+    await extractImage(image, {
+      output,
+      method: 'fast',
+      pull: 'never',
+      onProgress: (event) => {
+        if (event.kind === 'transfer' && event.step === 'copy') events.push(event);
+      },
+    });
+    // Independently: the save's bytes by the docker CLI, its layers' members by GNU tar (-i: the layer
+    // tars follow one another, each with its own end marker).
+    const id = (await docker.getImage(image).inspect()).Id;
+    const { stdout: size } = await execa('bash', [
+      '-o',
+      'pipefail',
+      '-c',
+      'docker save "$1" | wc -c',
+      '-',
+      id,
+    ]);
+    const { stdout: members } = await execa('bash', [
+      '-o',
+      'pipefail',
+      '-c',
+      'docker save "$1" | tar -xO --wildcards "*/layer.tar" | tar -ti | wc -l',
+      '-',
+      id,
+    ]);
+    const last = events.at(-1);
+    expect(last?.bytes).toBe(Number(size));
+    expect(last?.entries).toBe(Number(members));
+    expect(last?.totalBytes).toBe((await docker.getImage(image).inspect()).Size);
+    for (const [i, event] of events.entries()) {
+      expect(event.bytes).toBeGreaterThanOrEqual(events[i - 1]?.bytes ?? 0);
+      expect(event.entries).toBeGreaterThanOrEqual(events[i - 1]?.entries ?? 0);
+    }
+  });
+});
+
 describe('the OCI layout that engines 25+ save', () => {
   it.each([
     ['uncompressed blobs with manifest.json (graph driver store)', { gzip: false, manifestJson: true }],

@@ -10,6 +10,7 @@ import type { ManifestEntry } from '../../manifest.js';
 import { type ProgressListener, step } from '../../progress.js';
 import type { ImageReference } from '../../reference.js';
 import type { DumpedImage } from '../article-method.js';
+import { countProgress } from '../count-progress.js';
 import { openFolder } from '../open-folder.js';
 import { removeTree, STAGING_PREFIX } from '../output-folder.js';
 import { xattrWarnings } from '../xattr-warnings.js';
@@ -21,6 +22,8 @@ import { missingLayerMessage, saveFailureMessage } from './save-failure.js';
 export interface FastDumpOptions {
   readonly signal?: AbortSignal | undefined;
   readonly log: (line: string) => void;
+  /** Bytes of `docker save` read and layer members seen so far, at most about ten times a second. */
+  readonly onProgress?: ((bytes: number, entries: number) => void) | undefined;
 }
 
 export interface FastDump {
@@ -65,7 +68,7 @@ export async function dumpImageLayers(
         cause: error,
       });
     }
-    await readSave(archive, {
+    const reading = readSave(archive, {
       diffIds,
       spillDir,
       signal,
@@ -74,6 +77,9 @@ export async function dumpImageLayers(
         await applyLayer(layer, dir, tree, { index, root: folder.path, signal, xattrRefusals });
       },
     });
+    // readSave has attached its consumer by now (synchronously): counting cannot take a chunk from it.
+    if (options.onProgress) countProgress(archive, () => tree.members, options.onProgress);
+    await reading;
     entries = tree.entries();
     skipped = await missingDevices(folder.path, entries);
     failed = false;
@@ -137,7 +143,15 @@ export async function dumpWithFastMethod(
   const dumped = await step(
     progress,
     'copy',
-    () => dumpImageLayers(docker, source, dir, { signal, log }),
+    () =>
+      dumpImageLayers(docker, source, dir, {
+        signal,
+        log,
+        ...(progress && {
+          onProgress: (bytes: number, entries: number) =>
+            progress({ kind: 'transfer', step: 'copy', bytes, entries, totalBytes: source.Size }),
+        }),
+      }),
     "the image's own layers (docker save)",
   );
   return { source, ...dumped };

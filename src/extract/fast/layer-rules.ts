@@ -65,6 +65,7 @@ export class LayerRules {
 
   /** The filter's handler: what to do with one member. */
   readonly member = (header: TarHeader): { keep: boolean; data?: DataSink } => {
+    this.tree.members++;
     const parts = splitPath(header.name);
     const name = parts[parts.length - 1];
     if (name === undefined) return { keep: false };

@@ -52,6 +52,8 @@ export type TreeNode = DirNode | LeafNode;
  * tar member may do before GNU tar sees it, and becomes the manifest at the end.
  */
 export class LayerTree {
+  /** Layer members seen so far, whiteouts included: for progress. */
+  members = 0;
   readonly root: DirNode = newDir({ mode: 0o755, uid: 0, gid: 0, mtime: 0, exactMtime: 0 }, -1);
 
   /** The directory at `parts`, or undefined when a component is missing or not a directory. */
