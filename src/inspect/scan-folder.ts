@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { createReadStream, lstatSync, openSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../errors.js';
 import type { EntryType } from '../manifest.js';
@@ -7,6 +7,7 @@ import { sortEntries } from '../manifest.js';
 import { decodeBytes } from '../tar/byte-string.js';
 import { visible } from '../text/visible.js';
 import { pathOnDisk } from './path-on-disk.js';
+import { withShortPath } from './short-path.js';
 import type { InspectEntry } from './target.js';
 
 export interface ScanOptions {
@@ -36,7 +37,7 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
     for (const { name, bytes } of readNames(dir, prefix)) {
       const path = prefix === '' ? name : `${prefix}/${name}`;
       const absolute = Buffer.concat([dir, SLASH, bytes]);
-      const stats = lstatSync(absolute);
+      const stats = withShortPath(absolute, (short) => lstatSync(short));
       const type = entryType(stats);
       if (type === undefined) {
         skipped.push(path);
@@ -61,7 +62,11 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
         type,
         size: type === 'file' ? stats.size : 0,
         diskBytes: stats.blocks * 512,
-        ...(type === 'symlink' && { target: decodeBytes(readlinkSync(absolute, { encoding: 'buffer' })) }),
+        ...(type === 'symlink' && {
+          target: decodeBytes(
+            withShortPath(absolute, (short) => readlinkSync(short, { encoding: 'buffer' })),
+          ),
+        }),
         ...((type === 'char' || type === 'block') && deviceNumbers(stats.rdev)),
       });
       if (type === 'dir') walk(absolute, path);
@@ -76,7 +81,7 @@ const SLASH = Buffer.from('/');
 
 function readNames(dir: Buffer, prefix: string): { name: string; bytes: Buffer }[] {
   try {
-    const names = readdirSync(dir, { encoding: 'buffer' }).map((bytes) => ({
+    const names = withShortPath(dir, (short) => readdirSync(short, { encoding: 'buffer' })).map((bytes) => ({
       name: decodeBytes(bytes),
       bytes,
     }));
@@ -117,7 +122,8 @@ async function hashFiles(root: string, entries: InspectEntry[], signal?: AbortSi
   for (const [index, entry] of entries.entries()) {
     if (entry.type !== 'file') continue;
     const hash = createHash('sha256');
-    await pipeline(createReadStream(pathOnDisk(root, entry.path)), hash, signal ? { signal } : {});
+    const fd = withShortPath(pathOnDisk(root, entry.path), (short) => openSync(short, 'r'));
+    await pipeline(createReadStream('', { fd }), hash, signal ? { signal } : {});
     entries[index] = { ...entry, sha256: hash.digest('hex') };
   }
 }

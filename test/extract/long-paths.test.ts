@@ -78,6 +78,18 @@ describe('a path near PATH_MAX', () => {
     expect(await stagingLeftovers(parent)).toEqual([]);
   }, 120_000);
 
+  it('is read back by report and diff from the dump folder (scanned, hashed), as long as it is', async () => {
+    const { output, manifest } = extract('fast', 'fast');
+    const report = await runCli(['report', output, '--json', '--top', '0', '--quiet']);
+    expect(report.exitCode, String(report.stderr)).toBe(0);
+    const largest = (JSON.parse(String(report.stdout)) as { largestFiles: { path: string; size: number }[] })
+      .largestFiles;
+    expect(largest.find((file) => file.path === FILE)?.size).toBe(CONTENT.length);
+    // The folder scanned and hashed against the manifest written with it: nothing differs.
+    const diff = await runCli(['diff', output, manifest, '--hash', '--json', '--quiet']);
+    expect(diff.exitCode, String(diff.stderr)).toBe(0);
+  }, 120_000);
+
   it('left out by the engine with the article method is named in a warning and in the manifest', async () => {
     const run = extract('article', 'article');
     const result = await runCli(run.args);

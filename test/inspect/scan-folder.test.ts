@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
 import { scanFolder } from '../../src/inspect/scan-folder.js';
 import type { Manifest } from '../../src/manifest.js';
@@ -130,6 +130,38 @@ describe('scanFolder', () => {
     const file = hashed.entries.find((entry) => entry.path === 'a/b/file');
     const sha = execFileSync('sha256sum', [join(root, 'a/b/file')], { encoding: 'utf8' }).split(' ')[0];
     expect(file?.sha256).toBe(sha);
+  });
+
+  it('reads paths longer than PATH_MAX with the folder before them (an image path may be PATH_MAX alone)', async () => {
+    const root = join(work, 'long');
+    mkdirSync(root);
+    // GNU rm walks down by descriptors; Node's rm cannot name the deepest entries.
+    onTestFinished(() => void execFileSync('rm', ['-rf', root]));
+    // 16 folders of 254 bytes: 4,080 bytes below root, made by a shell that walks down one at a time.
+    const name = 'd'.repeat(254);
+    execFileSync('bash', [
+      '-c',
+      'cd "$1" && for i in $(seq 16); do mkdir "$2" && cd "$2"; done && printf deep > file && ln -s file link',
+      '-',
+      root,
+      name,
+    ]);
+    const deep = Array.from({ length: 16 }, () => name).join('/');
+    const { entries } = await scanFolder(root, { hash: true });
+    expect(entries.map((entry) => entry.path)).toEqual([
+      ...Array.from({ length: 16 }, (_, i) => Array.from({ length: i + 1 }, () => name).join('/')),
+      `${deep}/file`,
+      `${deep}/link`,
+    ]);
+    const file = entries.find((entry) => entry.path === `${deep}/file`);
+    const sha = execFileSync('bash', ['-c', 'cd "$1" && cd "$2" && sha256sum file', '-', root, deep], {
+      encoding: 'utf8',
+    }).split(' ')[0];
+    expect(file).toMatchObject({ type: 'file', size: 4, sha256: sha });
+    expect(entries.find((entry) => entry.path === `${deep}/link`)).toMatchObject({
+      type: 'symlink',
+      target: 'file',
+    });
   });
 
   it.runIf(isRoot)(
