@@ -12,6 +12,7 @@ import type { ImageReference } from '../../reference.js';
 import type { DumpedImage } from '../article-method.js';
 import { openFolder } from '../open-folder.js';
 import { removeTree, STAGING_PREFIX } from '../output-folder.js';
+import { checkSelectedInTree, type PathSelection } from '../path-selection.js';
 import { xattrWarnings } from '../xattr-warnings.js';
 import { applyLayer } from './apply-layer.js';
 import { LayerTree } from './layer-tree.js';
@@ -21,6 +22,8 @@ import { missingLayerMessage, saveFailureMessage } from './save-failure.js';
 export interface FastDumpOptions {
   readonly signal?: AbortSignal | undefined;
   readonly log: (line: string) => void;
+  /** `--path`: only these subtrees and the folders above them. */
+  readonly selection?: PathSelection | undefined;
 }
 
 export interface FastDump {
@@ -41,7 +44,7 @@ export async function dumpImageLayers(
   dir: string,
   options: FastDumpOptions,
 ): Promise<FastDump> {
-  const { signal, log } = options;
+  const { signal, log, selection } = options;
   const diffIds = image.RootFS?.Layers ?? [];
   const tree = new LayerTree();
   const xattrRefusals: string[] = [];
@@ -71,9 +74,16 @@ export async function dumpImageLayers(
       signal,
       apply: async (layer, index) => {
         log(`applying layer ${index + 1} of ${diffIds.length}`);
-        await applyLayer(layer, dir, tree, { index, root: folder.path, signal, xattrRefusals });
+        await applyLayer(layer, dir, tree, {
+          index,
+          root: folder.path,
+          signal,
+          xattrRefusals,
+          selection,
+        });
       },
     });
+    checkSelectedInTree(selection, tree);
     entries = tree.entries();
     skipped = await missingDevices(folder.path, entries);
     failed = false;
@@ -121,6 +131,7 @@ export interface FastMethodOptions {
   readonly signal?: AbortSignal | undefined;
   readonly log: (line: string) => void;
   readonly progress?: ProgressListener | undefined;
+  readonly selection?: PathSelection | undefined;
 }
 
 /** The fast method, steps by step: make sure the image is there, then write its layers into `dir`. */
@@ -137,7 +148,7 @@ export async function dumpWithFastMethod(
   const dumped = await step(
     progress,
     'copy',
-    () => dumpImageLayers(docker, source, dir, { signal, log }),
+    () => dumpImageLayers(docker, source, dir, { signal, log, selection: options.selection }),
     "the image's own layers (docker save)",
   );
   return { source, ...dumped };

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, lchown, lutimes, mkdir, symlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type Docker from 'dockerode';
+import type { ManifestEntry } from '../manifest.js';
+import { encodeBytes } from '../tar/byte-string.js';
+import { dumpImageLayers } from './fast/fast-method.js';
+import { removeTree, STAGING_PREFIX } from './output-folder.js';
+import type { PathSelection } from './path-selection.js';
+
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * The article method with `--path`: each selected path and the folders above it as the image's own layers
+ * hold them (owner, mode, mtime), read with the fast method's applier, every other member's body skipped.
+ * COPY makes the folders above a path, and the path's own folder, root:root 0755 at the time of the build,
+ * and follows a symlink it is given; these entries put back what the image has. Fails, naming the path,
+ * when the image lacks a selected path or reaches it through a symlink (path-selection.ts).
+ */
+export async function readSelectedRoots(
+  docker: Docker,
+  image: Docker.ImageInspectInfo,
+  beside: string,
+  selection: PathSelection,
+  options: { readonly signal?: AbortSignal | undefined; readonly log: (line: string) => void },
+): Promise<ManifestEntry[]> {
+  // Named like a staging folder, so the clean-up of an interrupted run finds it too.
+  const scratch = join(
+    dirname(beside),
+    `${STAGING_PREFIX}roots-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+  await mkdir(scratch);
+  try {
+    const { entries } = await dumpImageLayers(docker, image, scratch, {
+      ...options,
+      selection: selection.roots(),
+    });
+    return entries;
+  } finally {
+    await removeTree(scratch);
+  }
+}
+
+/** The selected paths COPY is to copy: a symlink is made from its entry instead, since COPY would follow it. */
+export function pathsToCopy(selection: PathSelection, roots: readonly ManifestEntry[]): string[] {
+  const symlinks = new Set(
+    roots.filter((entry) => entry.type === 'symlink').map((entry) => `/${entry.path}`),
+  );
+  return selection.paths.filter((path) => !symlinks.has(path));
+}
+
+/**
+ * Gives the selected paths and the folders above them, in `dir` and in `written` (the entries the container's
+ * archive gave), the image's metadata from `roots`: missing folders and selected symlinks are made, then
+ * owners (as root), modes and mtimes set, deepest first so that no change moves a folder's time again.
+ */
+export async function restoreSelectedRoots(
+  dir: string,
+  roots: readonly ManifestEntry[],
+  written: readonly ManifestEntry[],
+): Promise<ManifestEntry[]> {
+  const byPath = new Map(written.map((entry) => [entry.path, entry]));
+  const at = (path: string) => Buffer.concat([Buffer.from(`${dir}/`), encodeBytes(path)]);
+  const shallowFirst = [...roots].sort((a, b) => a.path.split('/').length - b.path.split('/').length);
+  for (const entry of shallowFirst) {
+    if (byPath.get(entry.path)?.type === entry.type) continue;
+    if (entry.type === 'dir') await mkdir(at(entry.path), { recursive: true });
+    else if (entry.type === 'symlink') await symlink(encodeBytes(entry.target ?? ''), at(entry.path));
+    else throw new Error(`COPY did not write ${entry.path} (${entry.type})`);
+  }
+  for (const entry of [...shallowFirst].reverse()) {
+    const path = at(entry.path);
+    if (isRoot) await lchown(path, entry.uid, entry.gid);
+    if (entry.type !== 'symlink') await chmod(path, entry.mode);
+    await lutimes(path, entry.mtime, entry.mtime);
+    const copied = byPath.get(entry.path);
+    // The archive's content and xattrs stay (the engine's view); the metadata is the image's.
+    byPath.set(
+      entry.path,
+      copied ? { ...copied, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime } : entry,
+    );
+  }
+  return [...byPath.values()];
+}
