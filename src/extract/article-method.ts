@@ -9,7 +9,13 @@ import { buildArticleImage } from './article-image.js';
 import { contentsArchive } from './contents-archive.js';
 import { longPathWarning } from './engine-skips.js';
 import type { PathSelection } from './path-selection.js';
-import { pathsToCopy, readSelectedRoots, restoreSelectedRoots } from './selected-roots.js';
+import {
+  pathsToCopy,
+  readSelectedRoots,
+  relinkAcrossPaths,
+  restoreSelectedRoots,
+  type SelectedRoots,
+} from './selected-roots.js';
 import { writeArchive } from './write-archive.js';
 
 export interface ArticleMethodOptions {
@@ -44,7 +50,7 @@ export async function dumpWithArticleMethod(
   options: ArticleMethodOptions,
 ): Promise<DumpedImage> {
   const { signal, progress, selection } = options;
-  let roots: ManifestEntry[] = [];
+  let roots: SelectedRoots = { entries: [], links: [] };
   const built = await buildArticleImage(docker, image, options.base, {
     pull: options.pull,
     platform: options.platform,
@@ -62,7 +68,7 @@ export async function dumpWithArticleMethod(
           () => readSelectedRoots(docker, source, dir, selection, { signal, log: options.log }),
           "the selected paths' parents from the image's own layers (docker save)",
         );
-        return pathsToCopy(selection, roots);
+        return pathsToCopy(selection, roots.entries);
       },
     }),
   });
@@ -98,7 +104,13 @@ export async function dumpWithArticleMethod(
     },
     `${CONTENTS_DIR} out of the container`,
   );
-  const entries = selection ? await restoreSelectedRoots(dir, roots, written.entries) : written.entries;
+  const entries = selection
+    ? await restoreSelectedRoots(
+        dir,
+        roots.entries,
+        await relinkAcrossPaths(dir, roots.links, written.entries),
+      )
+    : written.entries;
   const warning = await longPathWarning(docker, built.source, entries, dir, options);
   const warnings = warning === undefined ? written.warnings : [...written.warnings, warning];
   return { source: built.source, entries, warnings };

@@ -36,6 +36,11 @@ export type Placement = 'inside' | 'parent' | 'below' | 'outside';
 export class PathSelection {
   /** Each selected path as its components, relative to the image root. */
   readonly selected: readonly (readonly string[])[];
+  /**
+   * Roots only: hardlinks read past below one selected path whose file is below another, by path (relative):
+   * COPY steps, one per path, cannot keep them, so the article method links them again afterwards.
+   */
+  readonly links: { readonly path: string; readonly target: string }[] = [];
 
   /**
    * @param rootsOnly hold each selected path and the folders above it, not what is below it: the article
@@ -51,6 +56,15 @@ export class PathSelection {
   /** The same paths, roots only (see the constructor). */
   roots(): PathSelection {
     return new PathSelection(this.paths, true);
+  }
+
+  /** Roots only: notes a hardlink member below a root (see `links`) when its file is below another root. */
+  noteLink(parts: readonly string[], targetParts: readonly string[]): void {
+    const root = this.rootOf(parts);
+    const targetRoot = this.rootOf(targetParts);
+    if (root && targetRoot && root !== targetRoot) {
+      this.links.push({ path: parts.join('/'), target: targetParts.join('/') });
+    }
   }
 
   /** The selected path at or above the name with these components, as components. */

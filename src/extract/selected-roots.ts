@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, lchown, lutimes, mkdir, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type Docker from 'dockerode';
 import type { ManifestEntry } from '../manifest.js';
 import { encodeBytes } from '../tar/byte-string.js';
 import { dumpImageLayers } from './fast/fast-method.js';
+import { entryOf } from './hardlink-groups.js';
 import { removeTree, STAGING_PREFIX } from './output-folder.js';
 import type { PathSelection } from './path-selection.js';
 
@@ -23,7 +24,7 @@ export async function readSelectedRoots(
   beside: string,
   selection: PathSelection,
   options: { readonly signal?: AbortSignal | undefined; readonly log: (line: string) => void },
-): Promise<ManifestEntry[]> {
+): Promise<SelectedRoots> {
   // Named like a staging folder, so the clean-up of an interrupted run finds it too.
   const scratch = join(
     dirname(beside),
@@ -31,14 +32,25 @@ export async function readSelectedRoots(
   );
   await mkdir(scratch);
   try {
-    const { entries } = await dumpImageLayers(docker, image, scratch, {
-      ...options,
-      selection: selection.roots(),
-    });
-    return entries;
+    const roots = selection.roots();
+    const { entries } = await dumpImageLayers(docker, image, scratch, { ...options, selection: roots });
+    // A selected path that is itself a hardlink of a file below another selected path: the same case.
+    const rootLinks = entries.flatMap((entry) =>
+      entry.type === 'hardlink' && entry.target !== undefined
+        ? [{ path: entry.path, target: entry.target }]
+        : [],
+    );
+    return { entries, links: [...roots.links, ...rootLinks] };
   } finally {
     await removeTree(scratch);
   }
+}
+
+export interface SelectedRoots {
+  /** The selected paths and the folders above them. */
+  readonly entries: ManifestEntry[];
+  /** Hardlinks from below one selected path to below another, which separate COPY steps break. */
+  readonly links: PathSelection['links'];
 }
 
 /** The selected paths COPY is to copy: a symlink is made from its entry instead, since COPY would follow it. */
@@ -47,6 +59,36 @@ export function pathsToCopy(selection: PathSelection, roots: readonly ManifestEn
     roots.filter((entry) => entry.type === 'symlink').map((entry) => `/${entry.path}`),
   );
   return selection.paths.filter((path) => !symlinks.has(path));
+}
+
+/**
+ * Links again, in `dir` and in `entries`, the names the image holds as one inode below two selected paths:
+ * each path is a COPY step of its own, and the copies arrive as separate files. Only where both arrived as
+ * files with one content; the folder's mtime is put back as it was.
+ */
+export async function relinkAcrossPaths(
+  dir: string,
+  links: SelectedRoots['links'],
+  entries: readonly ManifestEntry[],
+): Promise<ManifestEntry[]> {
+  const byPath = new Map(entries.map((entry) => [entry.path, entry]));
+  const at = (path: string) => Buffer.concat([Buffer.from(`${dir}/`), encodeBytes(path)]);
+  for (const { path, target } of links) {
+    const copy = byPath.get(path);
+    let file = byPath.get(target);
+    if (file?.type === 'hardlink') file = byPath.get(file.target ?? '');
+    if (copy?.type !== 'file' || file?.type !== 'file' || copy.sha256 !== file.sha256) continue;
+    const folder = at(dirname(path));
+    const before = await lstat(folder);
+    await unlink(at(path));
+    await link(at(file.path), at(path));
+    await lutimes(folder, before.atime, before.mtime);
+    byPath.set(
+      path,
+      entryOf({ ...file, path, type: 'hardlink', size: 0, target: file.path, sha256: undefined }),
+    );
+  }
+  return [...byPath.values()];
 }
 
 /**
@@ -63,7 +105,8 @@ export async function restoreSelectedRoots(
   const at = (path: string) => Buffer.concat([Buffer.from(`${dir}/`), encodeBytes(path)]);
   const shallowFirst = [...roots].sort((a, b) => a.path.split('/').length - b.path.split('/').length);
   for (const entry of shallowFirst) {
-    if (byPath.get(entry.path)?.type === entry.type) continue;
+    const copied = byPath.get(entry.path)?.type;
+    if (copied === entry.type || (fileLike(copied) && fileLike(entry.type))) continue;
     if (entry.type === 'dir') await mkdir(at(entry.path), { recursive: true });
     else if (entry.type === 'symlink') await symlink(encodeBytes(entry.target ?? ''), at(entry.path));
     else throw new Error(`COPY did not write ${entry.path} (${entry.type})`);
@@ -81,4 +124,9 @@ export async function restoreSelectedRoots(
     );
   }
   return [...byPath.values()];
+}
+
+/** A regular file's name, the inode's first or another: COPY and the layers may disagree on which. */
+function fileLike(type: ManifestEntry['type'] | undefined): boolean {
+  return type === 'file' || type === 'hardlink';
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DistrolessContentsError } from '../errors.js';
 import { applyLayer } from '../extract/fast/apply-layer.js';
 import type { LayerTree } from '../extract/fast/layer-tree.js';
 import type { PathSelection } from '../extract/path-selection.js';
@@ -102,7 +103,8 @@ async function chainFailure(
       );
     }
   }
-  if (failure instanceof SourceError) return failure;
+  // Ours already (a SourceError, or a --path refusal from the layer rules): in its own words.
+  if (failure instanceof DistrolessContentsError) return failure;
   return new SourceError(`${what} cannot be read: ${failure.message}`, { cause: failure });
 }
 

@@ -90,6 +90,7 @@ function expectFixtureFacts(tree: ReadonlyMap<string, DiskEntry>): void {
     'etc/hard-a',
     'etc/hard-b',
     'etc/keep',
+    'etc/linked',
     'etc/sub',
     'etc/sub/new',
     'link',
@@ -106,6 +107,8 @@ function expectFixtureFacts(tree: ReadonlyMap<string, DiskEntry>): void {
   expect(tree.get('opt/app/conf')).toMatchObject({ mode: 0o750, mtime: 1_600_000_112 });
   expect(tree.get('srv')).toMatchObject({ mode: 0o755, uid: 0, mtime: 1_600_000_201 });
   expect(tree.get('srv/new')).toMatchObject({ mode: 0o700, uid: 1, mtime: 1_600_000_202 });
+  expect(tree.get('etc/linked')?.ino).toBe(tree.get('srv/new/fresh')?.ino);
+  expect(tree.get('etc/hard-a')?.ino).toBe(tree.get('etc/hard-b')?.ino);
   expect(tree.get('link')).toMatchObject({ type: 'symlink', uid: 2, target: 'opt/app/conf' });
 }
 
@@ -184,6 +187,8 @@ describe('--path', () => {
             TEST_IMAGES.shell,
             '--path',
             '/etc',
+            '--path',
+            '/srv/new',
             '--path',
             path as string,
             ...(engine ? ['--method', method] : []),

@@ -91,6 +91,17 @@ export function fixtureLayers(): RawEntry[][] {
       dir('srv', 0o755, 0, 0, 1_600_000_201),
       dir('srv/new', 0o700, 1, 1, 1_600_000_202),
       file('srv/new/fresh', 'new\n'),
+      // One inode below two selected paths: the article method's two COPY steps would make two files.
+      dir('etc', 0o755, 0, 0, 1_600_000_101),
+      {
+        name: 'etc/linked',
+        type: 'hardlink',
+        linkname: 'srv/new/fresh',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: 1_600_000_100,
+      },
     ],
   ];
 }

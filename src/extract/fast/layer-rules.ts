@@ -74,7 +74,7 @@ export class LayerRules {
     const parentParts = parts.slice(0, -1);
     const place = this.selection?.place(subject(parentParts, name));
     if (place === 'outside') return this.outside(header);
-    if (place === 'below') return this.below(parts, name);
+    if (place === 'below') return this.below(parts, name, header);
     // A whiteout makes nothing, not even its folder: it only hides what lower layers have (in finish).
     if (name.startsWith(WHITEOUT)) {
       if (name === OPAQUE) this.opaque.push(parentParts);
@@ -101,6 +101,13 @@ export class LayerRules {
       return { keep: true };
     }
     if (existing?.kind === 'dir') this.removeLowerDir(parent, parentParts, name, existing);
+    if (header.kind === 'hardlink' && this.linksBelowRoot(parts, header)) {
+      // Only its metadata is needed (the inode's, as the engine applies it); GNU tar could not link it here.
+      const { mode, uid, gid, mtime } = header;
+      const inode: Inode = { type: 'file', mode, uid, gid, mtime, size: 0 };
+      parent.children.set(name, { kind: 'leaf', inode, layer: this.layer });
+      return { keep: false };
+    }
     if (header.kind === 'hardlink') {
       parent.children.set(name, { kind: 'leaf', inode: this.linkTarget(header, parts), layer: this.layer });
       return { keep: true };
@@ -139,10 +146,19 @@ export class LayerRules {
    * A member below a selected path when only the roots are read: skipped, but it changes the root as it
    * would in the whole image (the layer holds the root, and makes it when no lower layer has it).
    */
-  private below(parts: string[], name: string): { keep: false } {
+  private below(parts: string[], name: string, header: TarHeader): { keep: false } {
     const root = this.selection?.rootOf(parts);
     if (root && !name.startsWith(WHITEOUT)) this.ensureDir(root);
+    if (header.kind === 'hardlink') this.selection?.noteLink(parts, splitPath(header.linkname));
     return { keep: false };
+  }
+
+  /** Roots only: a selected path that is a hardlink of a file below another selected path (noted for relinking). */
+  private linksBelowRoot(parts: string[], header: TarHeader): boolean {
+    const targetParts = splitPath(header.linkname);
+    if (this.selection?.place(targetParts) !== 'below') return false;
+    this.selection.noteLink(parts, targetParts);
+    return true;
   }
 
   /** After GNU tar has written the layer: whiteouts, the metadata of hardlinked inodes, and mtimes we disturbed. */
