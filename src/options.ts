@@ -163,10 +163,11 @@ function checkLabel(key: string, value: unknown): void {
 
 /** The article method writes each path into a COPY step, where these characters are patterns or variables. */
 function checkCopyPath(path: string): void {
+  // A lone surrogate (a name byte that is not UTF-8) has no JSON form COPY would read back as that byte.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused.
-  if (/[*?[\\$"\u0000-\u001f\u007f]/.test(path)) {
+  if (/[*?[\\$"\u0000-\u001f\u007f]/.test(path) || /\p{Surrogate}/u.test(path)) {
     throw new UsageError(
-      `--path ${JSON.stringify(path)} holds a character a Dockerfile's COPY reads as a pattern, a variable or a line break (* ? [ \\ $ " or a control); use --method fast for it.`,
+      `--path ${JSON.stringify(path)} holds a character a Dockerfile's COPY reads as a pattern, a variable or a line break (* ? [ \\ $ " or a control) or a byte that is not UTF-8; use --method fast for it.`,
     );
   }
 }

@@ -57,7 +57,7 @@ function copyPerPath(template: string, paths: readonly string[] | undefined): st
     throw new Error(`templates/Dockerfile has no COPY of the root ending in "${WHOLE_ROOT}".`);
   }
   const copies = paths.map((path) =>
-    line.replace(WHOLE_ROOT, ` ${JSON.stringify([path, `${CONTENTS_DIR}${path}`]).replace(',', ', ')}`),
+    line.replace(WHOLE_ROOT, ` [${JSON.stringify(path)}, ${JSON.stringify(`${CONTENTS_DIR}${path}`)}]`),
   );
   lines.splice(at, 1, ...copies);
   return lines.join('\n');

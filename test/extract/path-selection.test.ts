@@ -36,6 +36,18 @@ describe('--path values', () => {
     expect(() => resolveExtractOptions({ paths: [value as string] })).toThrow(message);
   });
 
+  it('hold nothing COPY would read as a pattern, a variable or a line, with the article method', () => {
+    for (const path of ['/etc/*', '/a?', '/[ab]', '/a\\b', '/$HOME', '/a"b', '/a\nb', '/\udcff']) {
+      expect(() => resolveExtractOptions({ paths: [path] })).toThrow(
+        /holds a character a Dockerfile's COPY reads/,
+      );
+      expect(resolveExtractOptions({ paths: [path], method: 'fast' }).paths).toEqual([path]);
+    }
+    expect(resolveExtractOptions({ paths: ['/usr/share/my doc,2/é😀'] }).paths).toEqual([
+      '/usr/share/my doc,2/é😀',
+    ]);
+  });
+
   it('are checked once in the library, and kept resolved', () => {
     expect(resolveExtractOptions({ paths: ['/etc/', '/etc'] }).paths).toEqual(['/etc']);
     expect(resolveExtractOptions({}).paths).toEqual([]);
