@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lchown, link, lstat, lutimes, mkdir, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type Docker from 'dockerode';
+import { DockerError } from '../errors.js';
 import type { ManifestEntry } from '../manifest.js';
 import { encodeBytes } from '../tar/byte-string.js';
 import { dumpImageLayers } from './fast/fast-method.js';
@@ -33,7 +34,18 @@ export async function readSelectedRoots(
   await mkdir(scratch);
   try {
     const roots = selection.roots();
-    const { entries } = await dumpImageLayers(docker, image, scratch, { ...options, selection: roots });
+    const { entries } = await dumpImageLayers(docker, image, scratch, {
+      ...options,
+      selection: roots,
+    }).catch((error: unknown) => {
+      // A failed save says to use the article method, which this is: say what needs the save instead.
+      if (!(error instanceof DockerError)) throw error;
+      throw new DockerError(
+        error.code,
+        `--path reads the folders above each selected path from the image's own layers, and ${error.message.replace(/; use --method article\.$/, '')}; without --path the article method needs no docker save.`,
+        { cause: error },
+      );
+    });
     // A selected path that is itself a hardlink of a file below another selected path: the same case.
     const rootLinks = entries.flatMap((entry) =>
       entry.type === 'hardlink' && entry.target !== undefined
