@@ -10,6 +10,7 @@ import { canonicaliseHardlinks } from './hardlink-groups.js';
  */
 export function normalisePaths(values: readonly unknown[]): string[] {
   const paths: string[] = [];
+  let everything = false;
   for (const value of values) {
     if (typeof value !== 'string' || !value.startsWith('/') || value.includes('\0')) {
       throw new UsageError(
@@ -22,9 +23,11 @@ export function normalisePaths(values: readonly unknown[]): string[] {
         `Invalid --path ${JSON.stringify(value)} (option paths): ".." is not allowed; name the folder itself, e.g. /etc.`,
       );
     }
-    if (parts.length === 0) return [];
-    paths.push(`/${parts.join('/')}`);
+    if (parts.length === 0) everything = true;
+    else paths.push(`/${parts.join('/')}`);
   }
+  // Every value is checked first: `/` among them does not let a bad one through.
+  if (everything) return [];
   const sorted = [...new Set(paths)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return sorted.filter((path) => !sorted.some((other) => other !== path && path.startsWith(`${other}/`)));
 }
@@ -145,9 +148,7 @@ export function checkSelected(
       const at = `/${parts.slice(0, depth).join('/')}`;
       if (!found) {
         throw new SelectionError(
-          depth === parts.length
-            ? `--path ${path}: the image has no ${path}; check the name (report IMAGE --json lists every path).`
-            : `--path ${path}: the image has no ${at}; check the name (report IMAGE --json lists every path).`,
+          `--path ${path}: the image has no ${at}; check the name (report IMAGE --json lists every path).`,
         );
       }
       if (depth === parts.length || found.type === 'dir') continue;

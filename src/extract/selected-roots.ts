@@ -14,7 +14,8 @@ const isRoot = process.getuid?.() === 0;
 
 /**
  * The article method with `--path`: each selected path and the folders above it as the image's own layers
- * hold them (owner, mode, mtime), read with the fast method's applier, every other member's body skipped.
+ * hold them (owner, mode, mtime), read with the fast method's applier into a scratch folder (what is below a
+ * selected path is skipped, bodies included).
  * COPY makes the folders above a path, and the path's own folder, root:root 0755 at the time of the build,
  * and follows a symlink it is given; these entries put back what the image has. Fails, naming the path,
  * when the image lacks a selected path or reaches it through a symlink (path-selection.ts).

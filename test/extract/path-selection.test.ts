@@ -21,6 +21,7 @@ describe('--path values', () => {
   it('select everything with / alone', () => {
     expect(normalisePaths(['/etc', '/'])).toEqual([]);
     expect(normalisePaths(['/./'])).toEqual([]);
+    expect(() => normalisePaths(['/', '/a/../etc'])).toThrow(UsageError);
   });
 
   it.each([
