@@ -35,6 +35,9 @@ export default defineConfig({
       'test/inspect/package-file-diff.test.ts',
       'test/extract/fast/layer-rules.test.ts',
       'test/extract/fast/save-failure.test.ts',
+      'test/extract/fast/layer-rules-selection.test.ts',
+      'test/extract/path-selection.test.ts',
+      'test/extract/selected-roots.test.ts',
       'test/sources/source-reference.test.ts',
     ],
     // Generous: a test that spawns the CLI waits for tsx, which a loaded machine slows down many times.

@@ -55,6 +55,11 @@ export interface Manifest {
   readonly tool: { readonly name: string; readonly version: string };
   readonly method: 'article' | 'fast';
   readonly image: ImageInfo;
+  /**
+   * The `--path` selection (absolute, normalised, nested ones folded), when one was given: `entries` then hold
+   * those subtrees and the folders above them only, each folder with its own metadata from the image.
+   */
+  readonly paths?: readonly string[];
   /** Sorted by `path` (code-unit order). */
   readonly entries: readonly ManifestEntry[];
   /** What the run warned of (paths the engine left out, device nodes not made), when anything. */

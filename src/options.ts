@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { PullPolicy } from './docker/image.js';
 import { UsageError } from './errors.js';
+import { normalisePaths } from './extract/path-selection.js';
 import type { ProgressListener } from './progress.js';
 
 export type { PullPolicy };
@@ -56,6 +57,12 @@ export interface ExtractOptions {
    * @default false
    */
   readonly cache?: boolean;
+  /**
+   * Dump only these subtrees (absolute paths in the image, e.g. `/etc`), with the folders above them; the
+   * manifest lists those and records the selection. Normalised, duplicates and nested paths folded.
+   * @default [] (the whole image)
+   */
+  readonly paths?: readonly string[];
   /** Extra labels for every container and image the run creates (the tool's own labels are always added). */
   readonly labels?: Readonly<Record<string, string>>;
   /** A dockerode client; by default one is made from DOCKER_HOST and friends. */
@@ -96,6 +103,13 @@ export function resolveExtractOptions(options: ExtractOptions = {}): ResolvedExt
     throw new UsageError('--cache speeds up the article method only; drop it or use --method article.');
   }
   for (const [key, value] of Object.entries(options.labels ?? {})) checkLabel(key, value);
+  if (options.paths !== undefined && !Array.isArray(options.paths)) {
+    throw new UsageError(
+      `Invalid paths ${JSON.stringify(options.paths)}: expected a list of absolute paths.`,
+    );
+  }
+  const paths = normalisePaths(options.paths ?? []);
+  if (method === 'article') for (const path of paths) checkCopyPath(path);
   return {
     output: options.output ?? DEFAULT_OUTPUT,
     force: options.force ?? false,
@@ -105,6 +119,7 @@ export function resolveExtractOptions(options: ExtractOptions = {}): ResolvedExt
     method,
     cache: options.cache ?? false,
     labels: options.labels ?? {},
+    paths,
     log: options.log ?? (() => {}),
     manifest: options.manifest,
     platform: options.platform,
@@ -142,6 +157,17 @@ function checkLabel(key: string, value: unknown): void {
   if (key === '' || typeof value !== 'string' || control.test(key) || control.test(value)) {
     throw new UsageError(
       `Invalid label ${JSON.stringify(key)}=${JSON.stringify(value)}: expected a non-empty key and a text value without control characters.`,
+    );
+  }
+}
+
+/** The article method writes each path into a COPY step, where these characters are patterns or variables. */
+function checkCopyPath(path: string): void {
+  // A lone surrogate (a name byte that is not UTF-8) has no JSON form COPY would read back as that byte.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused.
+  if (/[*?[\\$"\u0000-\u001f\u007f]/.test(path) || /\p{Surrogate}/u.test(path)) {
+    throw new UsageError(
+      `--path ${JSON.stringify(path)} holds a character a Dockerfile's COPY reads as a pattern, a variable or a line break (* ? [ \\ $ " or a control) or a byte that is not UTF-8; use --method fast for it.`,
     );
   }
 }

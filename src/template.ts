@@ -14,6 +14,8 @@ export interface DockerfileValues {
   readonly base: string;
   /** Labels of the LABEL step, which every later step's image and container inherits. At least one. */
   readonly labels: Readonly<Record<string, string>>;
+  /** `--path`: the COPY step once per path, each to its own place below CONTENTS_DIR; default the root. */
+  readonly paths?: readonly string[] | undefined;
 }
 
 export function readTemplate(): string {
@@ -30,12 +32,35 @@ export function renderDockerfile(values: DockerfileValues, template = readTempla
     base: parseReference(values.base).raw,
     labels: labelPairs(values.labels),
   };
-  return template.replace(/\{\{(\w+)\}\}/g, (placeholder, key: string) => {
+  return copyPerPath(template, values.paths).replace(/\{\{(\w+)\}\}/g, (placeholder, key: string) => {
     const value = checked[key];
     if (value === undefined)
       throw new Error(`templates/Dockerfile has an unknown placeholder ${placeholder}.`);
     return value;
   });
+}
+
+const WHOLE_ROOT = ' / $DISTROLESS_CONTENTS/';
+
+/**
+ * The template's COPY of the root, once per selected path instead: `COPY --from=IMAGE ["/etc",
+ * "/distroless-contents/etc"]`. A folder's contents land in the named place, which COPY makes (and the
+ * folders above it) root:root 0755 at the time of the build: the caller restores their metadata.
+ * options.ts refuses paths holding what COPY would read as a pattern or a variable.
+ */
+function copyPerPath(template: string, paths: readonly string[] | undefined): string {
+  if (paths === undefined) return template;
+  const lines = template.split('\n');
+  const at = lines.findIndex((line) => line.includes('{{image}}'));
+  const line = lines[at];
+  if (line === undefined || !line.endsWith(WHOLE_ROOT)) {
+    throw new Error(`templates/Dockerfile has no COPY of the root ending in "${WHOLE_ROOT}".`);
+  }
+  const copies = paths.map((path) =>
+    line.replace(WHOLE_ROOT, ` [${JSON.stringify(path)}, ${JSON.stringify(`${CONTENTS_DIR}${path}`)}]`),
+  );
+  lines.splice(at, 1, ...copies);
+  return lines.join('\n');
 }
 
 /** `"key"="value" …`, sorted; inside a Dockerfile's double quotes only `"`, `$` and `\` need a backslash. */

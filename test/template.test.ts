@@ -25,6 +25,22 @@ describe('renderDockerfile', () => {
     ]);
   });
 
+  it('copies each --path to its own place instead of the root', () => {
+    const dockerfile = renderDockerfile({
+      image: 'a',
+      base: 'b',
+      labels,
+      paths: ['/etc', '/usr/share/my doc,2'],
+    });
+    const copies = dockerfile.split('\n').filter((line) => line.startsWith('COPY'));
+    expect(copies).toEqual([
+      'COPY --from=a ["/etc", "/distroless-contents/etc"]',
+      'COPY --from=a ["/usr/share/my doc,2", "/distroless-contents/usr/share/my doc,2"]',
+    ]);
+    // No selected path at all (each one a symlink, made without COPY): no COPY step.
+    expect(renderDockerfile({ image: 'a', base: 'b', labels, paths: [] })).not.toMatch(/^COPY/m);
+  });
+
   it.each(['alpine\nRUN id', 'alpine --chown=0', 'a"b'])('refuses %j for either value', (bad) => {
     expect(() => renderDockerfile({ image: bad, base: 'alpine', labels })).toThrow(UsageError);
     expect(() => renderDockerfile({ image: 'alpine', base: bad, labels })).toThrow(UsageError);

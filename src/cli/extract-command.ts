@@ -41,6 +41,8 @@ Options:
                         same image, base and template; keep what this run builds (tagged
                         distroless-contents-cache:KEY). Clear with: docker image rm $(docker images -q
                         --filter label=dev.distroless-contents.cache-key)
+      --path PATH       only this subtree of the image (repeatable), e.g. --path /etc; the folders above it
+                        come with their own owner, mode and mtime, and the manifest lists these alone
       --output-dir DIR  batch: one folder and manifest per image in DIR
       --from-file LIST  batch: also read images from LIST, one per line (# comments and blank lines ignored)
       --jobs N          batch: images extracted at once (default 2)
@@ -86,6 +88,7 @@ export async function extractCommand(argv: string[], context: CommandContext): P
     cache: values.cache ?? false,
     ...(values.pull !== undefined && { pull: values.pull as PullPolicy }),
     labels: parseLabels(values.label ?? []),
+    ...(values.path !== undefined && { paths: values.path }),
     signal: context.signal,
   };
   // Checked here too for a batch, whose images would otherwise each fail alone with the same usage error.
@@ -203,6 +206,7 @@ const OPTIONS = {
   method: { type: 'string' },
   cache: { type: 'boolean' },
   label: { type: 'string', multiple: true },
+  path: { type: 'string', multiple: true },
   'output-dir': { type: 'string' },
   'from-file': { type: 'string' },
   jobs: { type: 'string' },

@@ -21,6 +21,11 @@ export interface ArticleImageOptions {
   readonly cache?: boolean | undefined;
   /** The built image will outlive the run: tag it, so clean-ups of interrupted runs spare it. */
   readonly keep?: boolean | undefined;
+  /**
+   * `--path`: once the image is resolved and before anything is built, what to COPY (each path to its place
+   * below /distroless-contents) instead of the root; it may refuse the run.
+   */
+  readonly copyPaths?: ((source: Docker.ImageInspectInfo) => Promise<readonly string[]>) | undefined;
 }
 
 export interface ArticleImage {
@@ -54,8 +59,10 @@ export async function buildArticleImage(
     }),
   ]);
   signal?.throwIfAborted();
+  const paths = await options.copyPaths?.(source);
+  signal?.throwIfAborted();
   // Image IDs, not names: the build copies exactly the images inspected above, and never pulls.
-  const images = { image: source.Id, base: baseImage.Id };
+  const images = { image: source.Id, base: baseImage.Id, paths };
   // The key leaves out the run's own labels: two runs with the same images build the same bytes.
   const key = cacheKey(
     renderDockerfile({ ...images, labels: { [TOOL_LABEL]: TOOL_NAME } }),
@@ -89,7 +96,7 @@ export async function buildArticleImage(
         throw error;
       }
     },
-    `the ${TOOL_NAME} image: FROM ${base.raw}, COPY --from=${image.raw}`,
+    `the ${TOOL_NAME} image: FROM ${base.raw}, COPY --from=${image.raw}${paths ? ` ${paths.join(' ')}` : ''}`,
   );
   signal?.throwIfAborted();
   return { source, builtId, cached: false };

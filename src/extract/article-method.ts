@@ -8,6 +8,14 @@ import { CONTENTS_DIR } from '../template.js';
 import { buildArticleImage } from './article-image.js';
 import { contentsArchive } from './contents-archive.js';
 import { longPathWarning } from './engine-skips.js';
+import type { PathSelection } from './path-selection.js';
+import {
+  pathsToCopy,
+  readSelectedRoots,
+  relinkAcrossPaths,
+  restoreSelectedRoots,
+  type SelectedRoots,
+} from './selected-roots.js';
 import { writeArchive } from './write-archive.js';
 
 export interface ArticleMethodOptions {
@@ -20,6 +28,8 @@ export interface ArticleMethodOptions {
   readonly signal?: AbortSignal | undefined;
   readonly log: (line: string) => void;
   readonly progress?: ProgressListener | undefined;
+  /** `--path`: COPY only these, and give them and their parents the image's metadata. */
+  readonly selection?: PathSelection | undefined;
 }
 
 export interface DumpedImage {
@@ -39,7 +49,8 @@ export async function dumpWithArticleMethod(
   dir: string,
   options: ArticleMethodOptions,
 ): Promise<DumpedImage> {
-  const { signal, progress } = options;
+  const { signal, progress, selection } = options;
+  let roots: SelectedRoots = { entries: [], links: [] };
   const built = await buildArticleImage(docker, image, options.base, {
     pull: options.pull,
     platform: options.platform,
@@ -49,6 +60,17 @@ export async function dumpWithArticleMethod(
     progress,
     cache: options.cache,
     keep: options.keepImage,
+    ...(selection && {
+      copyPaths: async (source) => {
+        roots = await step(
+          progress,
+          'copy',
+          () => readSelectedRoots(docker, source, dir, selection, { signal, log: options.log }),
+          "the selected paths' parents from the image's own layers (docker save)",
+        );
+        return pathsToCopy(selection, roots.entries);
+      },
+    }),
   });
   const container = await step(progress, 'run', async () => {
     const created = await docker.createContainer({
@@ -82,7 +104,14 @@ export async function dumpWithArticleMethod(
     },
     `${CONTENTS_DIR} out of the container`,
   );
-  const warning = await longPathWarning(docker, built.source, written.entries, dir, options);
-  if (warning === undefined) return { source: built.source, ...written };
-  return { source: built.source, entries: written.entries, warnings: [...written.warnings, warning] };
+  const entries = selection
+    ? await restoreSelectedRoots(
+        dir,
+        roots.entries,
+        await relinkAcrossPaths(dir, roots.links, written.entries),
+      )
+    : written.entries;
+  const warning = await longPathWarning(docker, built.source, entries, dir, options);
+  const warnings = warning === undefined ? written.warnings : [...written.warnings, warning];
+  return { source: built.source, entries, warnings };
 }

@@ -8,6 +8,8 @@ import type { OutputFolder } from './output-folder.js';
 export interface WrittenDump {
   readonly method: Manifest['method'];
   readonly image: ImageInfo;
+  /** The `--path` selection; empty for the whole image. */
+  readonly paths: readonly string[];
   /** As the method read them: sorted and hardlink groups made canonical here. */
   readonly entries: ManifestEntry[];
   readonly warnings: readonly string[];
@@ -24,6 +26,7 @@ export async function commitDump(output: OutputFolder, dump: WrittenDump): Promi
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
     method: dump.method,
     image: dump.image,
+    ...(dump.paths.length > 0 && { paths: dump.paths }),
     entries,
     ...(warnings.length > 0 && { warnings }),
   };

@@ -13,6 +13,7 @@ import { dumpWithArticleMethod } from './article-method.js';
 import { commitDump } from './commit-dump.js';
 import { dumpWithFastMethod } from './fast/fast-method.js';
 import { prepareOutput } from './output-folder.js';
+import { pathSelection } from './path-selection.js';
 
 /** What {@link extractImage} returns. */
 export interface ExtractResult {
@@ -61,16 +62,22 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
         entries: written,
         warnings,
       } = opts.method === 'fast'
-        ? await dumpWithFastMethod(docker, ref, output.staging, { ...opts, progress: opts.onProgress })
+        ? await dumpWithFastMethod(docker, ref, output.staging, {
+            ...opts,
+            progress: opts.onProgress,
+            selection: pathSelection(opts.paths),
+          })
         : await dumpWithArticleMethod(docker, ref, output.staging, {
             ...opts,
             base: baseRef,
             resources,
             progress: opts.onProgress,
+            selection: pathSelection(opts.paths),
           });
       return commitDump(output, {
         method: opts.method,
         image: imageInfo(image, source),
+        paths: opts.paths,
         entries: written,
         warnings,
         started,

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DistrolessContentsError } from '../errors.js';
 import { applyLayer } from '../extract/fast/apply-layer.js';
 import type { LayerTree } from '../extract/fast/layer-tree.js';
+import type { PathSelection } from '../extract/path-selection.js';
 import type { BlobStore } from './blob-store.js';
 import { decompressLayer, sniffCompression } from './decompress-layer.js';
 import { SourceError } from './source-error.js';
@@ -13,6 +15,8 @@ export interface ApplySourceLayerOptions {
   readonly index: number;
   readonly count: number;
   readonly signal?: AbortSignal | undefined;
+  /** `--path`: only these subtrees and the folders above them. */
+  readonly selection?: PathSelection | undefined;
 }
 
 /**
@@ -39,7 +43,11 @@ export async function applySourceLayer(
   const chain = Promise.allSettled([storedDone, tarDone]);
   let skipped: number;
   try {
-    skipped = await applyLayer(tarBytes, dir, tree, { index: options.index, signal: options.signal });
+    skipped = await applyLayer(tarBytes, dir, tree, {
+      index: options.index,
+      signal: options.signal,
+      selection: options.selection,
+    });
     // The applier may stop at the tar's end blocks: the rest must still pass the digests.
     tarBytes.resume();
   } catch (error) {
@@ -95,7 +103,8 @@ async function chainFailure(
       );
     }
   }
-  if (failure instanceof SourceError) return failure;
+  // Ours already (a SourceError, or a --path refusal from the layer rules): in its own words.
+  if (failure instanceof DistrolessContentsError) return failure;
   return new SourceError(`${what} cannot be read: ${failure.message}`, { cause: failure });
 }
 

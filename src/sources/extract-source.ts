@@ -6,6 +6,7 @@ import { commitDump } from '../extract/commit-dump.js';
 import type { ExtractResult } from '../extract/extract-image.js';
 import { LayerTree } from '../extract/fast/layer-tree.js';
 import { prepareOutput, removeTree, STAGING_PREFIX } from '../extract/output-folder.js';
+import { checkSelectedInTree, pathSelection } from '../extract/path-selection.js';
 import { commandName } from '../invocation.js';
 import type { ImageInfo } from '../manifest.js';
 import { type ExtractOptions, resolveExtractOptions } from '../options.js';
@@ -31,7 +32,8 @@ export async function extractFileSource(source: FileSource, options: ExtractOpti
       `${source.raw} is read without an engine, from the image's own layers; drop ${options.cache ? '--cache' : '--method article'} (the article method builds and runs in an engine).`,
     );
   }
-  const opts = resolveExtractOptions(options);
+  // Read like --method fast, whatever the default method is (paths are checked as the fast method takes them).
+  const opts = resolveExtractOptions({ ...options, method: 'fast' });
   const { signal, log } = opts;
   signal?.throwIfAborted();
   await checkPath(source);
@@ -59,6 +61,7 @@ export async function extractFileSource(source: FileSource, options: ExtractOpti
       source.raw,
     );
     const tree = new LayerTree();
+    const selection = pathSelection(opts.paths);
     const skipped = await step(
       progress,
       'copy',
@@ -71,8 +74,10 @@ export async function extractFileSource(source: FileSource, options: ExtractOpti
             index,
             count: image.layers.length,
             signal,
+            selection,
           });
         }
+        checkSelectedInTree(selection, tree);
         return devices;
       },
       "the image's own layers",
@@ -80,6 +85,7 @@ export async function extractFileSource(source: FileSource, options: ExtractOpti
     const result = await commitDump(output, {
       method: 'fast',
       image: sourceInfo(source.raw, image),
+      paths: opts.paths,
       entries: tree.entries(),
       warnings:
         skipped > 0

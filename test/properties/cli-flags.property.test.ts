@@ -58,6 +58,7 @@ const validOptions = fc.uniqueArray(
       .map(([k, v]) => ['--label', `${k}=${v}`]),
     fc.constant<string[]>(['--json']),
     fc.constant<string[]>(['-q']),
+    fc.constantFrom('/etc', '/usr//share/./doc/', '/').map((path) => ['--path', path]),
   ),
   { maxLength: 6, selector: (group: string[]) => group[0] },
 );
@@ -85,6 +86,7 @@ const KNOWN = [
   'method',
   'cache',
   'label',
+  'path',
 ];
 const KNOWN_MORE = ['output-dir', 'from-file', 'jobs', 'json', 'quiet', 'debug', 'help'];
 KNOWN.push(...KNOWN_MORE);
@@ -98,6 +100,7 @@ const valueless = fc.constantFrom(
   '--base',
   '--method',
   '--label',
+  '--path',
   '--jobs',
 );
 
@@ -115,6 +118,8 @@ const conflict = fc.oneof(
     .filter((m) => !['article', 'fast'].includes(m))
     .map((m) => ['--method', m]),
   fc.stringMatching(/^[a-z]{1,10}$/).map((label) => ['--label', label]),
+  fc.stringMatching(/^[a-z]{1,10}$/).map((path) => ['--path', path]),
+  fc.stringMatching(/^[a-z]{1,10}$/).map((name) => ['--path', `/${name}/../etc`]),
   fc.stringMatching(/^[a-z]{1,10}$/).map((platform) => ['--platform', platform]),
   foreignReference.map((ref) => ['--base', ref]),
 );

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { OutputError } from '../../errors.js';
+import { DistrolessContentsError, OutputError } from '../../errors.js';
 import { gnuTarFailure, isOutputFault, spawnGnuTarExtract, xattrRefusals } from '../gnu-tar.js';
+import type { PathSelection } from '../path-selection.js';
 import { createLayerFilter } from './layer-filter.js';
 import { LayerRules } from './layer-rules.js';
 import type { LayerTree } from './layer-tree.js';
@@ -18,6 +19,8 @@ export interface ApplyLayerOptions {
   readonly signal?: AbortSignal | undefined;
   /** Where GNU tar's words go for each extended attribute the kernel refused (a warning, not a failure). */
   readonly xattrRefusals?: string[];
+  /** `--path`: only these subtrees and their parents are written. */
+  readonly selection?: PathSelection | undefined;
 }
 
 /**
@@ -32,7 +35,7 @@ export async function applyLayer(
   tree: LayerTree,
   options: ApplyLayerOptions,
 ): Promise<number> {
-  const rules = new LayerRules(tree, options.root ?? dir, options.index);
+  const rules = new LayerRules(tree, options.root ?? dir, options.index, options.selection);
   const child = spawnGnuTarExtract({ dir, signal: options.signal });
   let streamError: unknown;
   try {
@@ -50,6 +53,7 @@ export async function applyLayer(
   const skipped = isRoot ? 0 : rules.devices;
   const failure = gnuTarFailure(result, { expectedMknodFailures: skipped, dir, writing: 'a layer' });
   if (streamError && (streamError as NodeJS.ErrnoException).code !== 'EPIPE' && !isOutputFault(failure)) {
+    if (streamError instanceof DistrolessContentsError) throw streamError;
     if (streamError instanceof UnsupportedLayerError) {
       throw new OutputError(
         'EXTRACT_FAILED',

@@ -13,6 +13,7 @@ import type { DumpedImage } from '../article-method.js';
 import { countProgress } from '../count-progress.js';
 import { openFolder } from '../open-folder.js';
 import { removeTree, STAGING_PREFIX } from '../output-folder.js';
+import { checkSelectedInTree, type PathSelection } from '../path-selection.js';
 import { xattrWarnings } from '../xattr-warnings.js';
 import { applyLayer } from './apply-layer.js';
 import { LayerTree } from './layer-tree.js';
@@ -24,6 +25,8 @@ export interface FastDumpOptions {
   readonly log: (line: string) => void;
   /** Bytes of `docker save` read and layer members seen so far, at most about ten times a second. */
   readonly onProgress?: ((bytes: number, entries: number) => void) | undefined;
+  /** `--path`: only these subtrees and the folders above them. */
+  readonly selection?: PathSelection | undefined;
 }
 
 export interface FastDump {
@@ -44,7 +47,7 @@ export async function dumpImageLayers(
   dir: string,
   options: FastDumpOptions,
 ): Promise<FastDump> {
-  const { signal, log } = options;
+  const { signal, log, selection } = options;
   const diffIds = image.RootFS?.Layers ?? [];
   const tree = new LayerTree();
   const xattrRefusals: string[] = [];
@@ -74,12 +77,19 @@ export async function dumpImageLayers(
       signal,
       apply: async (layer, index) => {
         log(`applying layer ${index + 1} of ${diffIds.length}`);
-        await applyLayer(layer, dir, tree, { index, root: folder.path, signal, xattrRefusals });
+        await applyLayer(layer, dir, tree, {
+          index,
+          root: folder.path,
+          signal,
+          xattrRefusals,
+          selection,
+        });
       },
     });
     // readSave has attached its consumer by now (synchronously): counting cannot take a chunk from it.
     if (options.onProgress) countProgress(archive, () => tree.members, options.onProgress);
     await reading;
+    checkSelectedInTree(selection, tree);
     entries = tree.entries();
     skipped = await missingDevices(folder.path, entries);
     failed = false;
@@ -127,6 +137,7 @@ export interface FastMethodOptions {
   readonly signal?: AbortSignal | undefined;
   readonly log: (line: string) => void;
   readonly progress?: ProgressListener | undefined;
+  readonly selection?: PathSelection | undefined;
 }
 
 /** The fast method, steps by step: make sure the image is there, then write its layers into `dir`. */
@@ -147,6 +158,7 @@ export async function dumpWithFastMethod(
       dumpImageLayers(docker, source, dir, {
         signal,
         log,
+        selection: options.selection,
         ...(progress && {
           onProgress: (bytes: number, entries: number) =>
             progress({ kind: 'transfer', step: 'copy', bytes, entries, totalBytes: source.Size }),

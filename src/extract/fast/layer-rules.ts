@@ -14,6 +14,7 @@ import { encodeBytes } from '../../tar/byte-string.js';
 import { splitPath } from '../../tar/member-path.js';
 import { paxTime } from '../../tar/pax-time.js';
 import type { TarHeader } from '../../tar/tar-member.js';
+import { type PathSelection, SelectionError } from '../path-selection.js';
 import type { DataSink } from './layer-filter.js';
 import {
   type DirMeta,
@@ -57,6 +58,8 @@ export class LayerRules {
     private readonly tree: LayerTree,
     root: string,
     private readonly layer: number,
+    /** With `--path`: members outside it never reach the tree or GNU tar (their bodies are skipped). */
+    private readonly selection?: PathSelection | undefined,
   ) {
     this.root = Buffer.from(root);
   }
@@ -70,6 +73,9 @@ export class LayerRules {
     const name = parts[parts.length - 1];
     if (name === undefined) return { keep: false };
     const parentParts = parts.slice(0, -1);
+    const place = this.selection?.place(subject(parentParts, name));
+    if (place === 'outside') return this.outside(header);
+    if (place === 'below') return this.below(parts, name, header);
     // A whiteout makes nothing, not even its folder: it only hides what lower layers have (in finish).
     if (name.startsWith(WHITEOUT)) {
       if (name === OPAQUE) this.opaque.push(parentParts);
@@ -96,6 +102,13 @@ export class LayerRules {
       return { keep: true };
     }
     if (existing?.kind === 'dir') this.removeLowerDir(parent, parentParts, name, existing);
+    if (header.kind === 'hardlink' && this.linksBelowRoot(parts, header)) {
+      // Only its metadata is needed (the inode's, as the engine applies it); GNU tar could not link it here.
+      const { mode, uid, gid, mtime } = header;
+      const inode: Inode = { type: 'file', mode, uid, gid, mtime, size: 0 };
+      parent.children.set(name, { kind: 'leaf', inode, layer: this.layer });
+      return { keep: false };
+    }
     if (header.kind === 'hardlink') {
       parent.children.set(name, { kind: 'leaf', inode: this.linkTarget(header, parts), layer: this.layer });
       return { keep: true };
@@ -115,6 +128,39 @@ export class LayerRules {
       },
     };
   };
+
+  /**
+   * A member outside the selection: skipped, but a hardlink's header still changes the inode it shares with
+   * a selected name, as it does in the whole image.
+   */
+  private outside(header: TarHeader): { keep: false } {
+    if (header.kind !== 'hardlink') return { keep: false };
+    const targetParts = splitPath(header.linkname);
+    const target = this.tree.node(targetParts);
+    if (target?.kind === 'leaf' && applyLinkHeader(target.inode, header)) {
+      this.linkFixes.push({ parts: targetParts, inode: target.inode });
+    }
+    return { keep: false };
+  }
+
+  /**
+   * A member below a selected path when only the roots are read: skipped, but it changes the root as it
+   * would in the whole image (the layer holds the root, and makes it when no lower layer has it).
+   */
+  private below(parts: string[], name: string, header: TarHeader): { keep: false } {
+    const root = this.selection?.rootOf(parts);
+    if (root && !name.startsWith(WHITEOUT)) this.ensureDir(root);
+    if (header.kind === 'hardlink') this.selection?.noteLink(parts, splitPath(header.linkname));
+    return { keep: false };
+  }
+
+  /** Roots only: a selected path that is a hardlink of a file below another selected path (noted for relinking). */
+  private linksBelowRoot(parts: string[], header: TarHeader): boolean {
+    const targetParts = splitPath(header.linkname);
+    if (this.selection?.place(targetParts) !== 'below') return false;
+    this.selection.noteLink(parts, targetParts);
+    return true;
+  }
 
   /** After GNU tar has written the layer: whiteouts, the metadata of hardlinked inodes, and mtimes we disturbed. */
   finish(): void {
@@ -242,6 +288,11 @@ export class LayerRules {
 
   private linkTarget(header: TarHeader, parts: string[]): Inode {
     const targetParts = splitPath(header.linkname);
+    if (this.selection && !this.selection.covers(targetParts)) {
+      throw new SelectionError(
+        `--path: /${parts.join('/')} is a hardlink of /${targetParts.join('/')}, which is outside the selected paths; add --path /${targetParts.join('/')} (--method fast never reads a body it does not write).`,
+      );
+    }
     const target = this.tree.node(targetParts);
     if (target?.kind !== 'leaf' || targetParts.join('/') === parts.join('/')) {
       throw new UnsupportedLayerError(
@@ -282,6 +333,13 @@ export class LayerRules {
   private path(parts: readonly string[]): Buffer {
     return Buffer.concat([this.root, encodeBytes(`/${parts.join('/')}`)]);
   }
+}
+
+/** The name a member is about: a whiteout's hidden name, an opaque marker's folder, or its own. */
+function subject(parentParts: string[], name: string): string[] {
+  if (name === OPAQUE) return parentParts;
+  if (name.startsWith(WHITEOUT)) return [...parentParts, name.slice(WHITEOUT.length)];
+  return [...parentParts, name];
 }
 
 /**
