@@ -1,15 +1,17 @@
 import type { Readable } from 'node:stream';
 
 /**
- * Reports the bytes `stream` has delivered and `entries()` at most ten times a second, and once at its end.
- * Attach it after the stream's consumers (pipe or pipeline): a second 'data' listener then sees the chunks
- * they take without changing their back-pressure, and no chunk flows before they are there.
+ * Reports the bytes `stream` has delivered and `entries()` at most ten times a second; the function it
+ * returns reports them once more, for the caller to call when its consumers are done (entries may still be
+ * counted after the stream's end). Attach it after the stream's consumers (pipe or pipeline): a second
+ * 'data' listener then sees the chunks they take without changing their back-pressure, and no chunk flows
+ * before they are there.
  */
 export function countProgress(
   stream: Readable,
   entries: () => number,
   onProgress: (bytes: number, entries: number) => void,
-): void {
+): () => void {
   let bytes = 0;
   let reported = 0;
   stream.on('data', (chunk: Buffer) => {
@@ -20,5 +22,5 @@ export function countProgress(
       onProgress(bytes, entries());
     }
   });
-  stream.once('end', () => onProgress(bytes, entries()));
+  return () => onProgress(bytes, entries());
 }

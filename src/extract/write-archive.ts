@@ -49,8 +49,10 @@ export async function writeArchive(
     pipeline(archive, reader.sink, streamOptions),
   ]);
   // Counted once both pipes are attached, so that no chunk flows before they are.
-  if (options.onProgress) countProgress(archive, () => reader.entries.length, options.onProgress);
+  const counted =
+    options.onProgress && countProgress(archive, () => reader.entries.length, options.onProgress);
   const [toTar, toReader] = await piped;
+  counted?.();
   const result = await child;
   options.signal?.throwIfAborted();
   // tar stopping early (disk full) breaks our pipe to it; that EPIPE is a symptom, tar's own words the cause.

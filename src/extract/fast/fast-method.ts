@@ -87,8 +87,9 @@ export async function dumpImageLayers(
       },
     });
     // readSave has attached its consumer by now (synchronously): counting cannot take a chunk from it.
-    if (options.onProgress) countProgress(archive, () => tree.members, options.onProgress);
+    const counted = options.onProgress && countProgress(archive, () => tree.members, options.onProgress);
     await reading;
+    counted?.();
     checkSelectedInTree(selection, tree);
     entries = tree.entries();
     skipped = await missingDevices(folder.path, entries);
