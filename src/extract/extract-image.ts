@@ -60,6 +60,7 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
         source,
         entries: written,
         warnings,
+        layerPart,
       } = opts.method === 'fast'
         ? await dumpWithFastMethod(docker, ref, output.staging, { ...opts, progress: opts.onProgress })
         : await dumpWithArticleMethod(docker, ref, output.staging, {
@@ -70,7 +71,7 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
           });
       return commitDump(output, {
         method: opts.method,
-        image: imageInfo(image, source),
+        image: { ...imageInfo(image, source), ...layerPart },
         entries: written,
         warnings,
         started,

@@ -14,6 +14,7 @@ import { openFolder } from '../open-folder.js';
 import { removeTree, STAGING_PREFIX } from '../output-folder.js';
 import { xattrWarnings } from '../xattr-warnings.js';
 import { applyLayer } from './apply-layer.js';
+import { type LayerPart, layerPart } from './layer-history.js';
 import { LayerTree } from './layer-tree.js';
 import { MissingLayerError, readSave } from './read-save.js';
 import { missingLayerMessage, saveFailureMessage } from './save-failure.js';
@@ -26,6 +27,7 @@ export interface FastDumpOptions {
 export interface FastDump {
   readonly entries: ManifestEntry[];
   readonly warnings: string[];
+  readonly layerPart: LayerPart;
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -52,6 +54,7 @@ export async function dumpImageLayers(
   );
   let failed = true;
   let entries: ManifestEntry[] = [];
+  let layers: LayerPart | undefined;
   let skipped: string[] = [];
   const folder = await openFolder(dir);
   try {
@@ -65,7 +68,7 @@ export async function dumpImageLayers(
         cause: error,
       });
     }
-    await readSave(archive, {
+    const saved = await readSave(archive, {
       diffIds,
       spillDir,
       signal,
@@ -74,6 +77,7 @@ export async function dumpImageLayers(
         await applyLayer(layer, dir, tree, { index, root: folder.path, signal, xattrRefusals });
       },
     });
+    layers = layerPart(tree, diffIds, (saved.config as { history?: unknown } | undefined)?.history);
     entries = tree.entries();
     skipped = await missingDevices(folder.path, entries);
     failed = false;
@@ -100,7 +104,7 @@ export async function dumpImageLayers(
     );
   }
   warnings.push(...xattrWarnings(entries, xattrRefusals));
-  return { entries, warnings };
+  return { entries, warnings, layerPart: layers as LayerPart };
 }
 
 /** Device entries that are not on disk: expected when not root, since mknod needs privilege. */
