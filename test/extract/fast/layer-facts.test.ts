@@ -69,7 +69,7 @@ describe('layer facts', () => {
     const [first, second] = part.layers;
     expect(first).toMatchObject({
       index: 0,
-      size: 1540 + 0,
+      size: 1540,
       added: { files: 4, bytes: 1540 },
       changed: { files: 0, bytes: 0 },
       deleted: { files: 0, bytes: 0 },
