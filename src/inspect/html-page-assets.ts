@@ -41,6 +41,7 @@ td.path, td.mono { font-family: ui-monospace, monospace; white-space: pre; }
 button.layer { width: 100%; text-align: left; font: inherit; padding: 4px 6px; border: 1px solid #dde2e8; border-radius: 4px; background: #fff; cursor: pointer; }
 button.layer[aria-pressed="true"] { border-color: #e8590c; background: #fff4e6; }
 .empty-step { padding: 2px 7px; }
+#layer-added li { cursor: pointer; color: #245a94; }
 #layer-detail ul { margin: 4px 0; padding-left: 18px; font-family: ui-monospace, monospace; font-size: 12px; }
 .cell.hit { background: #e8590c !important; color: #fff; }
 .cell.hit .size { color: #fff; }
@@ -216,10 +217,23 @@ export const PAGE_SCRIPT = String.raw`
     detail.appendChild(el('p', {}, 'Layer #' + index + ': ' + humanSize(layer.s) + ', added ' + count({ f: layer.a.files, b: layer.a.bytes }) +
       ', changed ' + count({ f: layer.c.files, b: layer.c.bytes }) + ', deleted ' + count({ f: layer.d.files, b: layer.d.bytes }) +
       ', wasted ' + humanSize(layer.w) + '. Highlighted: its files still in the image.'));
+    // Small layers' cells may be too small to see next to a big one: their files are listed too.
+    var wrote = order.filter(function (n) { return !n.dir && n.layer === index; });
+    wrote.sort(function (a, b) { return b.size - a.size || (a.path < b.path ? -1 : 1); });
+    detail.appendChild(el('p', {}, wrote.length === 0 ? 'No file it wrote is left in the image.' : 'Its files in the image' + (wrote.length > 20 ? ', largest 20 of ' + wrote.length : '') + ':'));
+    if (wrote.length > 0) {
+      var added = el('ul', { id: 'layer-added' });
+      wrote.slice(0, 20).forEach(function (n) {
+        var item = el('li', { 'data-path': n.path }, '/' + n.path + '  ' + humanSize(n.size));
+        item.addEventListener('click', function () { draw(n.parent); });
+        added.appendChild(item);
+      });
+      detail.appendChild(added);
+    }
     detail.appendChild(el('p', {}, layer.r.length === 0 ? 'It removed nothing of the layers below.' : 'It removed:'));
     if (layer.r.length > 0) {
       var list = el('ul', { id: 'layer-removed' });
-      layer.r.forEach(function (r) { list.appendChild(el('li', { 'data-path': r.p }, '/' + r.p + '  ' + r.f + ' files, ' + humanSize(r.b))); });
+      layer.r.forEach(function (r) { list.appendChild(el('li', { 'data-path': r.p }, '/' + r.p + '  ' + r.f + (r.f === 1 ? ' file, ' : ' files, ') + humanSize(r.b))); });
       detail.appendChild(list);
     }
   }
@@ -237,6 +251,7 @@ export const PAGE_SCRIPT = String.raw`
   var current = root;
   function draw(node) {
     current = node;
+    drawnWidth = map.clientWidth;
     map.textContent = '';
     crumbs.textContent = '';
     var chain = [];
@@ -253,7 +268,17 @@ export const PAGE_SCRIPT = String.raw`
   }
   draw(root);
   var resizeTimer;
-  window.addEventListener('resize', function () { clearTimeout(resizeTimer); resizeTimer = setTimeout(function () { draw(current); }, 100); });
+  // The treemap's own size, not the window's: the layer list beside it, a scroll bar or a late font can
+  // change its width after the first draw, and cells drawn for the old width would be clipped.
+  var drawnWidth = map.clientWidth;
+  function redraw() {
+    if (map.clientWidth === drawnWidth) return;
+    drawnWidth = map.clientWidth;
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { draw(current); }, 100);
+  }
+  if (window.ResizeObserver) new ResizeObserver(redraw).observe(map);
+  else window.addEventListener('resize', redraw);
 
   // Path search: a substring match over every path, the first 200 shown.
   var box = document.getElementById('search-box');
