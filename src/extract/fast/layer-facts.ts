@@ -58,7 +58,7 @@ export class LayerFacts {
       // name it hides.
       if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return;
       const hidden = [...parts.slice(0, -1), name.slice(WHITEOUT.length)];
-      layerFacts.whiteouts.set(hidden.join('/'), tree.node(hidden)?.kind === 'dir');
+      layerFacts.whiteouts.set(hidden.join('/'), sizedAsFolder(tree.node(hidden)));
       this.markAbove(layerFacts, parts);
       return;
     }
@@ -208,6 +208,15 @@ export function efficiencyOf(paths: Iterable<PathSizes>): LayerEfficiency {
     discovered_bytes: discovered,
     wasted_bytes: wasted,
   };
+}
+
+/**
+ * A whiteout of a folder weighs the files it removes whenever a folder is there. Differs from dive, whose
+ * stacked tree forgets a folder is one when a later layer writes below it without listing it (the whiteout
+ * then weighs 0): the applied tree knows.
+ */
+function sizedAsFolder(node: TreeNode | undefined): boolean {
+  return node?.kind === 'dir';
 }
 
 function removedBytesBelow(removed: readonly RemovedPath[], path: string): number {
