@@ -43,6 +43,7 @@ export function formatLayersText(report: LayerReport): string[] {
 
 function createdBy(text: string | undefined): string {
   if (text === undefined) return '(no history)';
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > CREATED_BY_WIDTH ? `${line.slice(0, CREATED_BY_WIDTH - 1)}…` : line;
+  // By code points, so a cut never splits a character; hidden ones are made visible with the whole report.
+  const line = [...text.replace(/\s+/g, ' ').trim()];
+  return line.length > CREATED_BY_WIDTH ? `${line.slice(0, CREATED_BY_WIDTH - 1).join('')}…` : line.join('');
 }
