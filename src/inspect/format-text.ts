@@ -33,7 +33,8 @@ export function formatReportText(report: Report, options: TextOptions = {}): str
 
   if (report.layers) {
     const empty = report.layers.layers.filter((layer) => layer.empty_layer).length;
-    section(`Layers (${report.layers.layers.length - empty}, and ${empty} empty steps in the history)`);
+    const steps = `${empty} empty step${empty === 1 ? '' : 's'}`;
+    section(`Layers (${report.layers.layers.length - empty}, and ${steps} in the history)`);
     out.push(...formatLayersText(report.layers));
   }
 
