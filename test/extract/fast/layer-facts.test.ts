@@ -134,6 +134,13 @@ describe('layer facts', () => {
     expect(entries.get('g')).toMatchObject({ type: 'file', size: 64, layer: 0 });
   });
 
+  it('gives each name of a hardlink group the layer that wrote that name', async () => {
+    const { part, entries } = await apply([[file('f', 8)], [link('g', 'f')]]);
+    expect(entries.get('f')).toMatchObject({ type: 'file', layer: 0 });
+    expect(entries.get('g')).toMatchObject({ type: 'hardlink', target: 'f', layer: 1 });
+    expect(part.layers[1]).toMatchObject({ size: 0, added: { files: 1, bytes: 0 } });
+  });
+
   it("reproduces dive's own efficiency case: nginx.conf twice, a deleted folder", async () => {
     const { part } = await apply([
       [dir('etc'), dir('etc/nginx'), file('etc/nginx/nginx.conf', 2000), file('etc/nginx/public', 3000)],
