@@ -341,11 +341,12 @@ describe('the OCI layout that engines 25+ save', () => {
     const dir = await mkdtemp(join(work, 'oci-'));
     const tree = new LayerTree();
     const { RootFS } = await docker.getImage(TEST_IMAGES.edge).inspect();
-    await readSave(Readable.from(archive), {
+    const saved = await readSave(Readable.from(archive), {
       diffIds: RootFS.Layers ?? [],
       spillDir: join(work, `${basename(dir)}-spill`),
       apply: (layer, index) => applyLayer(layer, dir, tree, { index }).then(() => {}),
     });
+    expect((saved.config as { history?: unknown }).history).toEqual(HISTORY);
     const expected = await readImageTree(docker, TEST_IMAGES.edge, 'spec');
     expect(compareTrees(expected, await readDumpTree(dir), { owners: true })).toEqual([]);
     const fast = await dump(TEST_IMAGES.edge, 'fast', `oci-reference-${layout.gzip}`, label.labels);
@@ -376,6 +377,9 @@ async function readSaveMembers(image: string): Promise<Buffer[]> {
   return (manifest[0]?.Layers ?? []).map((name) => members.get(name) as Buffer);
 }
 
+/** The config history the layouts below carry: readSave must hand it back, by manifest.json or the index. */
+const HISTORY = [{ created_by: 'synthetic layout step' }];
+
 /** An OCI image layout of those layers, members in lexical order as the engine writes them. */
 async function ociLayout(
   layers: Buffer[],
@@ -393,7 +397,9 @@ async function ociLayout(
       : 'application/vnd.oci.image.layer.v1.tar',
     ...blob(options.gzip ? gzipSync(layer) : layer),
   }));
-  const config = blob(Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] } })));
+  const config = blob(
+    Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] }, history: HISTORY })),
+  );
   const manifest = blob(
     Buffer.from(
       JSON.stringify({
@@ -424,7 +430,8 @@ async function ociLayout(
   members.set('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
   if (options.manifestJson) {
     const names = layerDescriptors.map((l) => `blobs/sha256/${l.digest.slice(7)}`);
-    members.set('manifest.json', Buffer.from(JSON.stringify([{ Config: 'blobs/sha256/x', Layers: names }])));
+    const configName = `blobs/sha256/${config.digest.slice(7)}`;
+    members.set('manifest.json', Buffer.from(JSON.stringify([{ Config: configName, Layers: names }])));
   }
   const entries = [...members].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return layerTar(

@@ -191,7 +191,8 @@ export async function readSave(archive: Readable, options: ReadSaveOptions): Pro
     ...(signal ? [{ signal }] : []),
   );
 
-  const order = (await layerOrder(documents, (name) => spilled.get(resolve(name)))).map(resolve);
+  const saved = await layerOrder(documents, (name) => spilled.get(resolve(name)));
+  const order = saved.layers.map(resolve);
   if (order.length !== diffIds.length) {
     throw new Error(`docker save lists ${order.length} layers but the image has ${diffIds.length}`);
   }
@@ -209,20 +210,7 @@ export async function readSave(archive: Readable, options: ReadSaveOptions): Pro
     }
     await apply(await openLayer(file), { member: name });
   }
-  return { config: await saveConfig(documents, (name) => spilled.get(resolve(name))) };
-}
-
-/** The config manifest.json names: a top-level document already read, or a spilled OCI blob. */
-async function saveConfig(
-  documents: Map<string, unknown>,
-  spilledFile: (name: string) => string | undefined,
-): Promise<unknown> {
-  const manifest = documents.get('manifest.json') as { Config?: unknown }[] | undefined;
-  const name = typeof manifest?.[0]?.Config === 'string' ? memberName(manifest[0].Config) : undefined;
-  if (name === undefined) return undefined;
-  if (documents.has(name)) return documents.get(name);
-  const file = spilledFile(name);
-  return file === undefined ? undefined : readJsonFile(file);
+  return { config: await saveConfig(saved.config, documents, (name) => spilled.get(resolve(name))) };
 }
 
 /** A member's name as the save's manifests write it: no `./`, no trailing slash. */
@@ -235,30 +223,45 @@ function digestOf(name: string): string | undefined {
   return match?.[1] ?? match?.[2];
 }
 
+/** The config the save's manifest names: a top-level document already read, or a spilled OCI blob. */
+async function saveConfig(
+  name: string | undefined,
+  documents: Map<string, unknown>,
+  spilledFile: (name: string) => string | undefined,
+): Promise<unknown> {
+  if (name === undefined) return undefined;
+  if (documents.has(name)) return documents.get(name);
+  const file = spilledFile(name);
+  return file === undefined ? undefined : readJsonFile(file);
+}
+
 /**
- * Layer member names lowest first: from manifest.json (every engine writes one), else from the OCI index,
- * whose manifests are read from the spilled blobs (`spilledFile`).
+ * Layer member names lowest first, and the config's member: from manifest.json (every engine writes one),
+ * else from the OCI index, whose manifests are read from the spilled blobs (`spilledFile`).
  */
 async function layerOrder(
   documents: Map<string, unknown>,
   spilledFile: (name: string) => string | undefined,
-): Promise<string[]> {
-  const manifest = documents.get('manifest.json') as { Layers?: string[] }[] | undefined;
+): Promise<{ layers: string[]; config?: string }> {
+  const manifest = documents.get('manifest.json') as { Layers?: string[]; Config?: unknown }[] | undefined;
   if (manifest) {
     if (manifest.length !== 1 || !manifest[0]?.Layers) {
       throw new Error(`docker save wrote ${manifest.length} images; expected exactly one`);
     }
-    return manifest[0].Layers.map((layer) => {
+    const layers = manifest[0].Layers.map((layer) => {
       const name = memberName(layer);
       if (!LEGACY_LAYER.test(name) && !DIGEST_NAMED.test(name)) {
         throw new Error(`docker save's manifest names an unknown layer ${layer}`);
       }
       return name;
     });
+    const config = manifest[0].Config;
+    return { layers, ...(typeof config === 'string' && { config: memberName(config) }) };
   }
   type OciDocument = {
     manifests?: { digest: string; platform?: { os?: string } }[];
     layers?: { digest: string }[];
+    config?: { digest?: unknown };
   };
   const blobName = (digest: string) => `blobs/sha256/${digest.replace(/^sha256:/, '')}`;
   let document = documents.get('index.json') as OciDocument | undefined;
@@ -269,7 +272,11 @@ async function layerOrder(
     document = file ? ((await readJsonFile(file)) as OciDocument) : undefined;
   }
   if (!document?.layers) throw new Error('docker save wrote neither manifest.json nor a usable index.json');
-  return document.layers.map((layer) => blobName(layer.digest));
+  const config = document.config?.digest;
+  return {
+    layers: document.layers.map((layer) => blobName(layer.digest)),
+    ...(typeof config === 'string' && { config: blobName(config) }),
+  };
 }
 
 /** A spilled layer, decompressed when its first bytes say gzip or zstd. */
