@@ -37,6 +37,15 @@ export function layerReport(target: Target): LayerReport {
       `Cannot show --layers for ${visible(target.spec)}: ${why}. Dump it with --method fast (or from an oci:, oci-archive: or docker-archive: source) and report on that.`,
     );
   }
+  const wellFormed =
+    Array.isArray(image.layers) &&
+    image.layers.every((layer) => typeof layer?.size === 'number') &&
+    typeof image.efficiency?.score === 'number';
+  if (!wellFormed) {
+    throw new UsageError(
+      `Cannot show --layers for ${visible(target.spec)}: its manifest's image.layers or image.efficiency is not as extract writes them; dump the image again.`,
+    );
+  }
   const perLayer = new Map<number, number>();
   for (const entry of target.entries) {
     if (entry.layer !== undefined) perLayer.set(entry.layer, (perLayer.get(entry.layer) ?? 0) + 1);
