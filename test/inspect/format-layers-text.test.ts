@@ -77,4 +77,20 @@ describe('the layer table', () => {
       '<span class="by">RUN <span class="esc">\\e</span>]2;owned<span class="esc">\\a</span>',
     );
   });
+
+  it('refuses layer records that are not as extract writes them, in one line', async () => {
+    const target = {
+      kind: 'manifest',
+      spec: 'edited.json',
+      manifestPath: '/edited.json',
+      folder: null,
+      image: { reference: 'x', layers: [{ created_by: 'x' }], efficiency: layers.efficiency },
+      entries: [],
+      ownersFrom: 'manifest',
+      notes: [],
+    } as unknown as Target;
+    await expect(reportFor(target, { layers: true })).rejects.toThrow(
+      /^Cannot show --layers for edited\.json: its manifest's image\.layers or image\.efficiency is not as extract writes them; dump the image again\.$/,
+    );
+  });
 });
