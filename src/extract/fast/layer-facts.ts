@@ -132,7 +132,7 @@ export class LayerFacts {
     this.current = undefined;
   }
 
-  /** After the last layer, before the tree becomes entries: each layer's facts, and dive's efficiency. */
+  /** After the last layer, before the tree becomes entries: each layer's facts, and dive's efficiency (once). */
   finish(tree: LayerTree, layers: number): { facts: LayerFact[]; efficiency: LayerEfficiency } {
     const live = new Set<Inode>();
     const walk = (node: TreeNode) => {
@@ -148,7 +148,11 @@ export class LayerFacts {
       const { inodes: _inodes, ...fact } = layer;
       facts.push({ ...fact, wasted: layer.size - kept });
     }
-    return { facts, efficiency: efficiencyOf(this.paths.values()) };
+    const efficiency = efficiencyOf(this.paths.values());
+    // The tree becomes entries next and is emptied as it goes: let its inodes and paths go with it.
+    this.done.length = 0;
+    this.paths.clear();
+    return { facts, efficiency };
   }
 
   private layerOf(layer: number): Counting {
