@@ -34,6 +34,8 @@ export default defineConfig({
       'test/inspect/package-files.test.ts',
       'test/inspect/package-file-diff.test.ts',
       'test/extract/fast/layer-rules.test.ts',
+      'test/extract/fast/layer-facts.test.ts',
+      'test/inspect/format-layers-text.test.ts',
       'test/extract/fast/save-failure.test.ts',
       'test/extract/fast/layer-rules-selection.test.ts',
       'test/extract/path-selection.test.ts',

@@ -19,13 +19,24 @@ export { type DiffReport, type DiffReportOptions, diffTargets } from './inspect/
 export { formatDiffText } from './inspect/format-diff-text.js';
 export { formatReportHtml } from './inspect/format-html.js';
 export { formatReportText } from './inspect/format-text.js';
+export type { LayerReport, LayerRow } from './inspect/layers.js';
 export { type LoadTargetOptions, withTarget } from './inspect/load-target.js';
 export { type Report, type ReportOptions, reportFor } from './inspect/report.js';
 export type { InspectEntry, Target, TargetKind } from './inspect/target.js';
 export type { TargetArgument, TargetArgumentOptions } from './inspect/target-arguments.js';
 export { RUN_LABEL, TOOL_LABEL } from './labels.js';
 export { type LeftoverOptions, type LeftoverReport, removeLeftovers } from './leftovers.js';
-export type { EntryCounts, EntryType, ImageInfo, Manifest, ManifestEntry } from './manifest.js';
+export type {
+  EntryCounts,
+  EntryType,
+  ImageInfo,
+  ImageLayer,
+  LayerChange,
+  LayerEfficiency,
+  Manifest,
+  ManifestEntry,
+  RemovedPath,
+} from './manifest.js';
 export {
   DEFAULT_BASE,
   DEFAULT_OUTPUT,

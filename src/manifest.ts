@@ -30,6 +30,63 @@ export interface ManifestEntry {
   readonly devminor?: number;
   /** Extended attributes the archive carries (PAX `SCHILY.xattr.*`, as Go reads them), by name; exact bytes as above. */
   readonly xattrs?: Readonly<Record<string, string>>;
+  /**
+   * Index (0 = lowest) of the layer that last wrote this name: gave a folder its metadata (listed it, or made
+   * it as a parent), or wrote a non-folder. Methods that read layers (`fast`, the file sources) only; the
+   * article method copies the image's merged root and has none.
+   */
+  readonly layer?: number;
+}
+
+/** Entries (every kind but folders) and the bytes of the regular files among them. */
+export interface LayerChange {
+  readonly files: number;
+  readonly bytes: number;
+}
+
+/** A name a layer removed from the layers below, with all that went with it. */
+export interface RemovedPath {
+  readonly path: string;
+  /** Non-folder entries removed at and below `path`. */
+  readonly files: number;
+  /** Bytes of the regular files among them, each inode once. */
+  readonly bytes: number;
+}
+
+/**
+ * One step of the image config's history, lowest first; a step with a layer carries that layer's facts, as
+ * the layer's own tar says them.
+ */
+export interface ImageLayer {
+  /** Index among the layers (0 = lowest), as entries' `layer` names it; absent on an empty layer. */
+  readonly index?: number;
+  /** The layer's diff ID (sha256 of its uncompressed tar); absent on an empty layer. */
+  readonly diff_id?: string;
+  /** The history's `created_by`, where it has one. */
+  readonly created_by?: string;
+  /** A history step that made no layer (ENV, CMD, LABEL …), as the history says. */
+  readonly empty_layer?: true;
+  /** Bytes of the layer's regular-file members (a hardlink member adds none). */
+  readonly size: number;
+  /** Non-folder names new to the image, names that replace a lower non-folder, names removed from lower layers. */
+  readonly added?: LayerChange;
+  readonly changed?: LayerChange;
+  readonly deleted?: LayerChange;
+  /** Bytes of this layer's regular-file members that are not in the image: a later member overwrote or removed them. */
+  readonly wasted?: number;
+  /** What the layer removed from lower layers (whiteouts, opaque folders, replaced names), each at its top. */
+  readonly removed?: readonly RemovedPath[];
+}
+
+/** dive's efficiency of the layers (its `filetree.Efficiency`): `score = minimum_bytes / discovered_bytes`. */
+export interface LayerEfficiency {
+  readonly score: number;
+  /** Per path, the smallest size any layer gave it, summed over paths. */
+  readonly minimum_bytes: number;
+  /** Per path, the sizes every layer gave it, summed over paths. */
+  readonly discovered_bytes: number;
+  /** dive's "wasted bytes": the summed sizes of every path more than one layer holds, each copy counted. */
+  readonly wasted_bytes: number;
 }
 
 /** What the engine says of the source image. */
@@ -47,6 +104,10 @@ export interface ImageInfo {
   readonly env: readonly string[];
   readonly entrypoint: readonly string[] | null;
   readonly cmd: readonly string[] | null;
+  /** The config's history with each layer's facts; methods that read layers only. */
+  readonly layers?: readonly ImageLayer[];
+  /** dive's efficiency score of those layers; with `layers`. */
+  readonly efficiency?: LayerEfficiency;
 }
 
 /** The JSON document `--manifest FILE` writes. */

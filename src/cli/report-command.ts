@@ -27,11 +27,14 @@ Options:
       --owner PATH      which package claims PATH, as dpkg -S prints it (repeatable)
       --files PKG       PKG's files present in the image, as dpkg -L lists them (repeatable)
       --unowned         list the files, links and devices no package claims
+      --layers          per layer: created-by, bytes, files added/changed/deleted, wasted bytes, and
+                        dive's efficiency score (needs a dump from the fast method or a file source;
+                        an image TARGET is dumped with --method fast)
       --json            print JSON (schema 1: the Report type the package exports)
       --html FILE       write one self-contained page: zoomable treemap, the tables, a path search
       --manifest FILE   for a dump folder: take entries and owners from this manifest
       --pull POLICY     image TARGET: missing (default), always or never
-      --method M        image TARGET: article (default) or fast (needs no base image)
+      --method M        image TARGET: article (default; fast with --layers) or fast (needs no base image)
       --platform P      image TARGET: os/arch[/variant]
       --base IMAGE      image TARGET: image that provides /bin/sh for the extraction
   -q, --quiet           no progress on stderr
@@ -58,15 +61,22 @@ export async function reportCommand(argv: string[], context: CommandContext): Pr
   const depth = countOption('depth', values.depth, DEFAULT_DEPTH, 1);
   const top = countOption('top', values.top, DEFAULT_TOP, 0);
   const quiet = values.quiet ?? false;
+  const layers = values.layers ?? false;
+  if (layers && values.method === 'article') {
+    throw new UsageError(
+      '--layers reads the layers of the image, and --method article reads none: drop --method article.',
+    );
+  }
+  const method = layers && values.method === undefined ? 'fast' : values.method;
   const options = {
-    ...imageTargetOptions(values, targetContext(context.signal, quiet)),
+    ...imageTargetOptions({ ...values, method }, targetContext(context.signal, quiet)),
     manifest: values.manifest,
   };
   const query = { owner: values.owner, files: values.files, unowned: values.unowned ?? false };
   const queried = query.owner !== undefined || query.files !== undefined || query.unowned;
   let exitCode = 0;
   await withTarget(positionals[0] as string, options, async (target) => {
-    const report = await reportFor(target, { depth, top, tree: values.tree ?? false, ...query });
+    const report = await reportFor(target, { depth, top, tree: values.tree ?? false, layers, ...query });
     const unanswered = report.packageFiles ? unansweredQueries(report.packageFiles) : [];
     if (queried && report.packageFiles === null) {
       throw new UsageError(
@@ -97,6 +107,7 @@ const OPTIONS = {
   owner: { type: 'string', multiple: true },
   files: { type: 'string', multiple: true },
   unowned: { type: 'boolean' },
+  layers: { type: 'boolean' },
   json: { type: 'boolean' },
   html: { type: 'string' },
   manifest: { type: 'string' },

@@ -8,6 +8,7 @@ import { CONTENTS_DIR } from '../template.js';
 import { buildArticleImage } from './article-image.js';
 import { contentsArchive } from './contents-archive.js';
 import { longPathWarning } from './engine-skips.js';
+import type { LayerPart } from './fast/layer-history.js';
 import type { PathSelection } from './path-selection.js';
 import {
   pathsToCopy,
@@ -36,6 +37,8 @@ export interface DumpedImage {
   readonly source: Docker.ImageInspectInfo;
   readonly entries: ManifestEntry[];
   readonly warnings: readonly string[];
+  /** The layers and their facts, from methods that read layers (the article method reads none). */
+  readonly layerPart?: LayerPart;
 }
 
 /**

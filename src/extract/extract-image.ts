@@ -61,6 +61,7 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
         source,
         entries: written,
         warnings,
+        layerPart,
       } = opts.method === 'fast'
         ? await dumpWithFastMethod(docker, ref, output.staging, {
             ...opts,
@@ -76,7 +77,7 @@ export async function extractImage(image: string, options: ExtractOptions = {}):
           });
       return commitDump(output, {
         method: opts.method,
-        image: imageInfo(image, source),
+        image: { ...imageInfo(image, source), ...layerPart },
         paths: opts.paths,
         entries: written,
         warnings,

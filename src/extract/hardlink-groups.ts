@@ -7,7 +7,8 @@ type EntryFields = Pick<ManifestEntry, Required> & {
 
 /** A manifest entry with its keys in the one order every method writes, and no undefined fields. */
 export function entryOf(fields: EntryFields): ManifestEntry {
-  const { path, type, mode, uid, gid, size, mtime, target, sha256, devmajor, devminor, xattrs } = fields;
+  const { path, type, mode, uid, gid, size, mtime, target, sha256, devmajor, devminor, xattrs, layer } =
+    fields;
   return {
     path,
     type,
@@ -21,6 +22,7 @@ export function entryOf(fields: EntryFields): ManifestEntry {
     ...(devmajor !== undefined && { devmajor }),
     ...(devminor !== undefined && { devminor }),
     ...(xattrs !== undefined && Object.keys(xattrs).length > 0 && { xattrs }),
+    ...(layer !== undefined && { layer }),
   };
 }
 
@@ -47,7 +49,8 @@ export function canonicaliseHardlinks(entries: readonly ManifestEntry[]): Manife
     const root = byPath.get(rootPath) as ManifestEntry;
     const [first, ...others] = [...new Set(members)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (first === undefined) continue;
-    replaced.set(first, entryOf({ ...root, path: first }));
+    // Each name keeps the layer that wrote it: the group shares an inode, not a history.
+    replaced.set(first, entryOf({ ...root, path: first, layer: byPath.get(first)?.layer }));
     for (const path of others) {
       const { mode, uid, gid, mtime, xattrs } = root;
       replaced.set(
@@ -63,6 +66,7 @@ export function canonicaliseHardlinks(entries: readonly ManifestEntry[]): Manife
           target: first,
           xattrs,
           sha256: undefined,
+          layer: byPath.get(path)?.layer,
         }),
       );
     }

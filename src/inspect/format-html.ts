@@ -31,6 +31,8 @@ interface PageEntries {
   g: number[];
   /** Link targets by entry index. */
   l: Record<number, string>;
+  /** With --layers: the layer that last wrote each entry (-1 where the manifest names none). */
+  y?: number[];
 }
 
 /**
@@ -50,6 +52,7 @@ export function formatReportHtml(report: Report, entries: readonly InspectEntry[
     if (entry.target !== undefined) columns.l[index] = entry.target;
   });
   columns.t = types.join('');
+  if (report.layers) columns.y = entries.map((entry) => entry.layer ?? -1);
   const title = report.image?.reference ?? report.target.spec;
   return `<!doctype html>
 <html lang="en">
@@ -65,9 +68,11 @@ export function formatReportHtml(report: Report, entries: readonly InspectEntry[
 <main>
 ${summarySection(report)}
 <section id="sizes"><h2>Sizes by folder</h2>
+<div class="${report.layers ? 'with-layers' : 'sizes'}"><div>
 <div id="crumbs"></div>
 <div id="treemap" role="img" aria-label="Treemap of file sizes by folder"></div>
 <p class="note">Area is the bytes of file contents. Click a folder to zoom in; click a folder in the path above to zoom out.</p>
+</div>${layerList(report)}</div>
 </section>
 <section id="search"><h2>Find paths</h2>
 <input id="search-box" type="search" placeholder="Type part of a path, e.g. zoneinfo/Asia" autocomplete="off">
@@ -81,7 +86,7 @@ ${securitySection(report)}
 ${largestSection(report)}
 ${notesSection(report)}
 </main>
-<script type="application/json" id="report-data">${jsonForScript({ entries: columns })}</script>
+<script type="application/json" id="report-data">${jsonForScript({ entries: columns, ...(report.layers && { layers: pageLayers(report) }) })}</script>
 <script>${PAGE_SCRIPT}</script>
 </body>
 </html>
@@ -116,6 +121,48 @@ export function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
     (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] as string,
+  );
+}
+
+/**
+ * The layer list beside the treemap: one button per layer (choosing one highlights in the treemap the files
+ * it wrote that the image still holds, and lists what it removed below), empty history steps greyed.
+ */
+function layerList(report: Report): string {
+  const layers = report.layers;
+  if (!layers) return '';
+  const items = layers.layers.map((layer) => {
+    const by = markHtml(layer.created_by ?? '(no history)');
+    if (layer.index === undefined)
+      return `<li class="empty-step muted"><span class="by">${by}</span> <span>empty</span></li>`;
+    return `<li><button type="button" class="layer" data-layer="${layer.index}" aria-pressed="false"><b>#${layer.index}</b> ${escapeHtml(humanSize(layer.size))}<span class="by">${by}</span></button></li>`;
+  });
+  const e = layers.efficiency;
+  return `<aside id="layers"><h3>Layers</h3><ol id="layer-list">${items.join('')}</ol>
+<p class="muted">${escapeHtml(`${humanSize(layers.wasted)} wasted; efficiency ${(e.score * 100).toFixed(2)}% as dive scores it`)}</p>
+<div id="layer-detail" class="muted">Choose a layer: what it wrote is highlighted, what it removed is listed here.</div></aside>`;
+}
+
+/** What the page script shows of each layer when it is chosen. */
+function pageLayers(report: Report): unknown[] {
+  return (report.layers?.layers ?? []).flatMap((layer) =>
+    layer.index === undefined
+      ? []
+      : [
+          {
+            i: layer.index,
+            s: layer.size,
+            a: layer.added,
+            c: layer.changed,
+            d: layer.deleted,
+            w: layer.wasted,
+            r: (layer.removed ?? []).map((removed) => ({
+              p: removed.path,
+              f: removed.files,
+              b: removed.bytes,
+            })),
+          },
+        ],
   );
 }
 

@@ -1,4 +1,5 @@
 import { visible, visibleJson, visibleText } from '../text/visible.js';
+import { formatLayersText } from './format-layers-text.js';
 import { unownedLine, usageCells, usageColumns } from './format-package-files-text.js';
 import { humanSize } from './human-size.js';
 import { shownPath } from './image-paths.js';
@@ -29,6 +30,13 @@ export function formatReportText(report: Report, options: TextOptions = {}): str
     `  ${humanSize(s.apparentBytes)} apparent (${s.apparentBytes} bytes of file contents), ` +
       `${humanSize(s.diskBytes)} on disk (${s.diskBytes} bytes${s.diskBytesEstimated ? ', estimated' : ''})`,
   );
+
+  if (report.layers) {
+    const empty = report.layers.layers.filter((layer) => layer.empty_layer).length;
+    const steps = `${empty} empty step${empty === 1 ? '' : 's'}`;
+    section(`Layers (${report.layers.layers.length - empty}, and ${steps} in the history)`);
+    out.push(...formatLayersText(report.layers));
+  }
 
   const { du } = report;
   section(`Heaviest folders (depth ${du.depth})`);

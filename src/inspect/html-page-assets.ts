@@ -33,6 +33,19 @@ td.path, td.mono { font-family: ui-monospace, monospace; white-space: pre; }
   padding: 2px 4px; color: #10161c; white-space: nowrap; text-overflow: ellipsis; }
 .cell.dir { cursor: zoom-in; }
 .cell .size { color: #33414f; margin-left: 4px; }
+.with-layers { display: grid; grid-template-columns: minmax(0, 1fr) 320px; gap: 12px; }
+#layers h3 { margin-top: 0; }
+#layer-list { list-style: none; margin: 0; padding: 0; max-height: 420px; overflow-y: auto; }
+#layer-list li { margin: 2px 0; font-size: 12px; }
+#layer-list .by { display: block; font-family: ui-monospace, monospace; color: #5b6570; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+button.layer { width: 100%; text-align: left; font: inherit; padding: 4px 6px; border: 1px solid #dde2e8; border-radius: 4px; background: #fff; cursor: pointer; }
+button.layer[aria-pressed="true"] { border-color: #e8590c; background: #fff4e6; }
+.empty-step { padding: 2px 7px; }
+#layer-added li { cursor: pointer; color: #245a94; }
+#layer-detail ul { margin: 4px 0; padding-left: 18px; font-family: ui-monospace, monospace; font-size: 12px; }
+.cell.hit { background: #e8590c !important; color: #fff; }
+.cell.hit .size { color: #fff; }
+.cell.dim { opacity: 0.3; }
 #search-box { width: min(600px, 100%); padding: 6px 8px; font: inherit; border: 1px solid #b7c0ca; border-radius: 4px; }
 #search-results td.path { cursor: pointer; color: #245a94; }
 .esc { font-family: ui-monospace, monospace; color: #8a1c1c; background: #fde4e4; border-radius: 2px; padding: 0 1px; }
@@ -107,7 +120,7 @@ export const PAGE_SCRIPT = String.raw`
     var parent = nodes.get(slash < 0 ? '' : path.slice(0, slash));
     if (!parent) continue;
     var type = e.t[i];
-    var node = { name: path.slice(slash + 1), path: path, size: type === 'f' ? e.s[i] : 0, dir: type === 'd', parent: parent, children: type === 'd' ? [] : null };
+    var node = { name: path.slice(slash + 1), path: path, size: type === 'f' ? e.s[i] : 0, dir: type === 'd', parent: parent, children: type === 'd' ? [] : null, layer: e.y ? e.y[i] : -1, hit: 0 };
     parent.children.push(node);
     order.push(node);
     if (node.dir) nodes.set(path, node);
@@ -165,7 +178,8 @@ export const PAGE_SCRIPT = String.raw`
     cells.forEach(function (cell, k) {
       var n = cell.node;
       var tint = level === 0 ? (k * 47) % 360 : hue;
-      var div = el('div', { class: 'cell' + (n.dir ? ' dir' : ''), title: shown('/' + n.path) + '  ' + humanSize(n.size), 'data-path': n.path });
+      var mark = chosen === null ? '' : n.hit > 0 ? ' hit' : ' dim';
+      var div = el('div', { class: 'cell' + (n.dir ? ' dir' : '') + mark, title: shown('/' + n.path) + '  ' + humanSize(n.size), 'data-path': n.path });
       div.style.cssText = 'left:' + cell.x + 'px;top:' + cell.y + 'px;width:' + cell.w + 'px;height:' + cell.h +
         'px;background:hsl(' + tint + ',45%,' + (68 + level * 7) + '%)';
       if (cell.w > 28 && cell.h > 14) {
@@ -181,11 +195,63 @@ export const PAGE_SCRIPT = String.raw`
     return cells;
   }
 
+  // The chosen layer (--layers): each node's bytes of files that layer wrote and the image still holds.
+  var chosen = null;
+  function choose(index) {
+    chosen = index;
+    order.forEach(function (n) { n.hit = 0; });
+    root.hit = 0;
+    for (var k = order.length - 1; k >= 0; k--) {
+      var n = order[k];
+      if (!n.dir && n.layer === index) n.hit += Math.max(n.size, 1);
+      n.parent.hit += n.hit;
+    }
+    document.querySelectorAll('button.layer').forEach(function (b) {
+      b.setAttribute('aria-pressed', String(Number(b.getAttribute('data-layer')) === index));
+    });
+    var layer = (data.layers || []).filter(function (l) { return l.i === index; })[0];
+    var detail = document.getElementById('layer-detail');
+    detail.textContent = '';
+    if (!layer) return;
+    function count(c) { return c.f + ' (' + humanSize(c.b) + ')'; }
+    detail.appendChild(el('p', {}, 'Layer #' + index + ': ' + humanSize(layer.s) + ', added ' + count({ f: layer.a.files, b: layer.a.bytes }) +
+      ', changed ' + count({ f: layer.c.files, b: layer.c.bytes }) + ', deleted ' + count({ f: layer.d.files, b: layer.d.bytes }) +
+      ', wasted ' + humanSize(layer.w) + '. Highlighted: its files still in the image.'));
+    // Small layers' cells may be too small to see next to a big one: their files are listed too.
+    var wrote = order.filter(function (n) { return !n.dir && n.layer === index; });
+    wrote.sort(function (a, b) { return b.size - a.size || (a.path < b.path ? -1 : 1); });
+    detail.appendChild(el('p', {}, wrote.length === 0 ? 'No file it wrote is left in the image.' : 'Its files in the image' + (wrote.length > 20 ? ', largest 20 of ' + wrote.length : '') + ':'));
+    if (wrote.length > 0) {
+      var added = el('ul', { id: 'layer-added' });
+      wrote.slice(0, 20).forEach(function (n) {
+        var item = el('li', { 'data-path': n.path }, '/' + n.path + '  ' + humanSize(n.size));
+        item.addEventListener('click', function () { draw(n.parent); });
+        added.appendChild(item);
+      });
+      detail.appendChild(added);
+    }
+    detail.appendChild(el('p', {}, layer.r.length === 0 ? 'It removed nothing of the layers below.' : 'It removed:'));
+    if (layer.r.length > 0) {
+      var list = el('ul', { id: 'layer-removed' });
+      layer.r.forEach(function (r) { list.appendChild(el('li', { 'data-path': r.p }, '/' + r.p + '  ' + r.f + (r.f === 1 ? ' file, ' : ' files, ') + humanSize(r.b))); });
+      detail.appendChild(list);
+    }
+  }
+  document.querySelectorAll('button.layer').forEach(function (b) {
+    b.addEventListener('click', function () {
+      var index = Number(b.getAttribute('data-layer'));
+      if (chosen === index) { chosen = null; order.forEach(function (n) { n.hit = 0; }); b.setAttribute('aria-pressed', 'false'); document.getElementById('layer-detail').textContent = ''; }
+      else choose(index);
+      draw(current);
+    });
+  });
+
   var map = document.getElementById('treemap');
   var crumbs = document.getElementById('crumbs');
   var current = root;
   function draw(node) {
     current = node;
+    drawnWidth = map.clientWidth;
     map.textContent = '';
     crumbs.textContent = '';
     var chain = [];
@@ -202,7 +268,17 @@ export const PAGE_SCRIPT = String.raw`
   }
   draw(root);
   var resizeTimer;
-  window.addEventListener('resize', function () { clearTimeout(resizeTimer); resizeTimer = setTimeout(function () { draw(current); }, 100); });
+  // The treemap's own size, not the window's: the layer list beside it, a scroll bar or a late font can
+  // change its width after the first draw, and cells drawn for the old width would be clipped.
+  var drawnWidth = map.clientWidth;
+  function redraw() {
+    if (map.clientWidth === drawnWidth) return;
+    drawnWidth = map.clientWidth;
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { draw(current); }, 100);
+  }
+  if (window.ResizeObserver) new ResizeObserver(redraw).observe(map);
+  else window.addEventListener('resize', redraw);
 
   // Path search: a substring match over every path, the first 200 shown.
   var box = document.getElementById('search-box');

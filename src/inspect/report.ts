@@ -3,6 +3,7 @@ import { type Accounts, readAccounts } from './accounts.js';
 import { type DuTable, duTable } from './du.js';
 import { imageFiles } from './image-files.js';
 import { type LargeFile, largestFiles } from './largest-files.js';
+import { type LayerReport, layerReport } from './layers.js';
 import { type OsRelease, readOsRelease } from './os-release.js';
 import { type PackageFiles, packageFiles, packageFilesQuery, readPackageFileLists } from './package-files.js';
 import { type Packages, readPackages } from './packages.js';
@@ -25,6 +26,12 @@ export interface ReportOptions {
   readonly files?: readonly string[];
   /** List the non-folder entries no package claims (`packageFiles.unowned`). @default false */
   readonly unowned?: boolean;
+  /**
+   * Per layer what it added, changed, deleted and wasted, and dive's efficiency (`layers`). Needs a manifest
+   * with layer records (the fast method, file sources); an image reference is dumped with the fast method
+   * unless `method` says otherwise. @default false
+   */
+  readonly layers?: boolean;
 }
 
 /**
@@ -50,6 +57,8 @@ export interface Report {
   readonly packageFiles: PackageFiles | null;
   readonly security: SecurityFindings;
   readonly largestFiles: readonly LargeFile[];
+  /** Present with `--layers`. */
+  readonly layers: LayerReport | null;
   readonly notes: readonly string[];
 }
 
@@ -64,13 +73,18 @@ export async function reportFor(
   target: TargetArgument,
   options: ReportOptions & TargetArgumentOptions = {},
 ): Promise<Report> {
-  return withTargetArguments([target], options, ([loaded]) => reportLoaded(loaded as Target, options));
+  const method = options.layers && options.method === undefined ? 'fast' : options.method;
+  return withTargetArguments([target], { ...options, method }, ([loaded]) =>
+    reportLoaded(loaded as Target, options),
+  );
 }
 
 async function reportLoaded(target: Target, options: ReportOptions): Promise<Report> {
   const depth = options.depth ?? DEFAULT_DEPTH;
   const top = options.top ?? DEFAULT_TOP;
   const query = packageFilesQuery(options);
+  // Before any file is read: a target without layer records is a usage error.
+  const layers = options.layers ? layerReport(target) : null;
   const files = imageFiles(target);
   const [accounts, os, packages, fileLists] = await Promise.all([
     readAccounts(files),
@@ -99,6 +113,7 @@ async function reportLoaded(target: Target, options: ReportOptions): Promise<Rep
     packageFiles: fileLists && packageFiles(target.entries, fileLists, query),
     security: securityFindings(target.entries, accounts),
     largestFiles: largestFiles(target.entries, top),
+    layers,
     notes,
   };
 }

@@ -64,6 +64,7 @@ export async function readDockerArchive(
     id: configDigest,
     platform: found,
     config: config.config ?? {},
+    history: config.history,
     layers: layers.map((name, position) => {
       const digest = digestOf(name);
       return {

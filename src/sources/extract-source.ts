@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { InterruptedError, UsageError } from '../errors.js';
 import { commitDump } from '../extract/commit-dump.js';
 import type { ExtractResult } from '../extract/extract-image.js';
+import { layerPart } from '../extract/fast/layer-history.js';
 import { LayerTree } from '../extract/fast/layer-tree.js';
 import { prepareOutput, removeTree, STAGING_PREFIX } from '../extract/output-folder.js';
 import { checkSelectedInTree, pathSelection } from '../extract/path-selection.js';
@@ -82,9 +83,15 @@ export async function extractFileSource(source: FileSource, options: ExtractOpti
       },
       "the image's own layers",
     );
+    const layers = layerPart(
+      tree,
+      image.layers.map((layer) => layer.diffId),
+      image.history,
+      selection,
+    );
     const result = await commitDump(output, {
       method: 'fast',
-      image: sourceInfo(source.raw, image),
+      image: { ...sourceInfo(source.raw, image), ...layers },
       paths: opts.paths,
       entries: tree.entries(),
       warnings:

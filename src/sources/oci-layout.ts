@@ -94,6 +94,7 @@ export async function readOciLayout(
     digest: checkDigest(descriptor.digest, 'the manifest'),
     platform: found,
     config: config.config ?? {},
+    history: config.history,
     layers: layers.map((layer, position) => ociLayer(layer, diffIds[position] as string, position, where)),
   };
 }

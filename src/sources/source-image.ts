@@ -37,6 +37,8 @@ export interface SourceImage {
   readonly platform: string;
   readonly config: RuntimeConfig;
   readonly layers: readonly SourceLayer[];
+  /** The config's `history`, as the config has it (checked where it is read). */
+  readonly history?: unknown;
 }
 
 /** The image config as far as this tool reads it. */
@@ -46,6 +48,7 @@ export interface ImageConfigDocument {
   readonly variant?: string;
   readonly config?: RuntimeConfig | null;
   readonly rootfs?: { readonly type?: string; readonly diff_ids?: unknown };
+  readonly history?: unknown;
 }
 
 const MAX_JSON = 16 * 1024 * 1024;

@@ -45,8 +45,11 @@ afterAll(async () => {
 });
 
 /** Directories the engine makes when it applies a layer that implies them get the time of that moment. */
+/** Folder times aside, and `layer`: the fast method records which layer wrote a name, the article method cannot. */
 function comparable(entries: readonly ManifestEntry[]): ManifestEntry[] {
-  return entries.map((entry) => (entry.type === 'dir' ? { ...entry, mtime: 0 } : entry));
+  return entries.map(({ layer: _layer, ...entry }) =>
+    entry.type === 'dir' ? { ...entry, mtime: 0 } : entry,
+  );
 }
 
 describe('podman system service', () => {

@@ -146,6 +146,15 @@ describe('--path', () => {
     const full = await dump(`oci:${layout}:paths`, 'full-oci', [], noEngine);
     const part = await dump(`oci:${layout}:paths`, 'part-oci', pathArgs, noEngine);
     expect(part.manifest.paths).toEqual(['/etc', '/link', '/opt/app/conf', '/srv/new']);
+    // Facts of whole layers are not told from a part; each selected entry still names its layer.
+    expect(full.manifest.image?.layers?.length).toBeGreaterThan(0);
+    expect(part.manifest.image?.layers).toBeUndefined();
+    const roots = ['etc', 'link', 'opt/app/conf', 'srv/new'];
+    const selected = (path: string) => roots.some((root) => path === root || path.startsWith(`${root}/`));
+    const layerOf = (entries: readonly { path: string; layer?: number }[]) =>
+      entries.filter((entry) => selected(entry.path)).map(({ path, layer }) => ({ path, layer }));
+    expect(layerOf(part.manifest.entries)).toEqual(layerOf(full.manifest.entries));
+    expect(layerOf(part.manifest.entries).every((entry) => typeof entry.layer === 'number')).toBe(true);
     expectFixtureFacts(part.disk);
     expect(
       compareTrees(

@@ -16,6 +16,7 @@ import { removeTree, STAGING_PREFIX } from '../output-folder.js';
 import { checkSelectedInTree, type PathSelection } from '../path-selection.js';
 import { xattrWarnings } from '../xattr-warnings.js';
 import { applyLayer } from './apply-layer.js';
+import { type LayerPart, layerPart } from './layer-history.js';
 import { LayerTree } from './layer-tree.js';
 import { MissingLayerError, readSave } from './read-save.js';
 import { missingLayerMessage, saveFailureMessage } from './save-failure.js';
@@ -32,6 +33,7 @@ export interface FastDumpOptions {
 export interface FastDump {
   readonly entries: ManifestEntry[];
   readonly warnings: string[];
+  readonly layerPart: LayerPart | undefined;
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -58,6 +60,7 @@ export async function dumpImageLayers(
   );
   let failed = true;
   let entries: ManifestEntry[] = [];
+  let layers: LayerPart | undefined;
   let skipped: string[] = [];
   const folder = await openFolder(dir);
   try {
@@ -88,9 +91,15 @@ export async function dumpImageLayers(
     });
     // readSave has attached its consumer by now (synchronously): counting cannot take a chunk from it.
     const counted = options.onProgress && countProgress(archive, () => tree.members, options.onProgress);
-    await reading;
+    const saved = await reading;
     counted?.();
     checkSelectedInTree(selection, tree);
+    layers = layerPart(
+      tree,
+      diffIds,
+      (saved.config as { history?: unknown } | undefined)?.history,
+      selection,
+    );
     entries = tree.entries();
     skipped = await missingDevices(folder.path, entries);
     failed = false;
@@ -117,7 +126,7 @@ export async function dumpImageLayers(
     );
   }
   warnings.push(...xattrWarnings(entries, xattrRefusals));
-  return { entries, warnings };
+  return { entries, warnings, layerPart: layers };
 }
 
 /** Device entries that are not on disk: expected when not root, since mknod needs privilege. */

@@ -72,6 +72,7 @@ export class LayerRules {
     const parts = splitPath(header.name);
     const name = parts[parts.length - 1];
     if (name === undefined) return { keep: false };
+    this.tree.facts.member(header, parts, this.tree, this.layer);
     const parentParts = parts.slice(0, -1);
     const place = this.selection?.place(subject(parentParts, name));
     if (place === 'outside') return this.outside(header);
@@ -194,6 +195,7 @@ export class LayerRules {
       if (this.tree.dir(parts) !== dir) continue;
       utimesSync(this.path(parts), dir.meta.exactMtime, dir.meta.exactMtime);
     }
+    this.tree.facts.endLayer(this.tree, this.layer);
   }
 
   /**
@@ -321,6 +323,7 @@ export class LayerRules {
       if (node.kind !== 'dir') throw new Error(`${path} is a directory on disk but not in the layer tree`);
       rmSync(path, { recursive: true, force: true });
     } else if (stat) unlinkSync(path);
+    this.tree.facts.removed(node, [...parentParts, name], this.layer);
     parent.children.delete(name);
     this.markDirty(parent, parentParts);
   }

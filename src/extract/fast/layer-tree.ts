@@ -1,5 +1,6 @@
 import type { EntryType, ManifestEntry } from '../../manifest.js';
 import { canonicaliseHardlinks, entryOf } from '../hardlink-groups.js';
+import { LayerFacts } from './layer-facts.js';
 
 /** What a non-directory name holds; names that are hardlinks of each other share one object. */
 export interface Inode {
@@ -55,6 +56,8 @@ export class LayerTree {
   /** Layer members seen so far, whiteouts included: for progress. */
   members = 0;
   readonly root: DirNode = newDir({ mode: 0o755, uid: 0, gid: 0, mtime: 0, exactMtime: 0 }, -1);
+  /** What each layer added, changed, removed and wasted, gathered as the layers are applied. */
+  readonly facts = new LayerFacts();
 
   /** The directory at `parts`, or undefined when a component is missing or not a directory. */
   dir(parts: readonly string[]): DirNode | undefined {
@@ -87,7 +90,9 @@ export class LayerTree {
         const path = prefix + name;
         if (node.kind === 'dir') {
           const { mode, uid, gid, mtime, xattrs } = node.meta;
-          entries.push(entryOf({ path, type: 'dir', mode, uid, gid, size: 0, mtime, xattrs }));
+          entries.push(
+            entryOf({ path, type: 'dir', mode, uid, gid, size: 0, mtime, xattrs, layer: node.listed }),
+          );
           walk(node, `${path}/`);
           node.children.clear();
           continue;
@@ -97,12 +102,23 @@ export class LayerTree {
         if (primary !== undefined) {
           const { mode, uid, gid, mtime, xattrs } = inode;
           entries.push(
-            entryOf({ path, type: 'hardlink', mode, uid, gid, size: 0, mtime, target: primary, xattrs }),
+            entryOf({
+              path,
+              type: 'hardlink',
+              mode,
+              uid,
+              gid,
+              size: 0,
+              mtime,
+              target: primary,
+              xattrs,
+              layer: node.layer,
+            }),
           );
           continue;
         }
         primaries.set(inode, path);
-        entries.push(entryOf({ ...inode, path }));
+        entries.push(entryOf({ ...inode, path, layer: node.layer }));
       }
     };
     walk(this.root, '');

@@ -30,6 +30,8 @@ export interface ReadSaveOptions {
 
 const LEGACY_LAYER = /^([0-9a-f]{64})\/layer\.tar$/;
 const LEGACY_JSON = /^([0-9a-f]{64})\/json$/;
+/** The image config of a legacy save (and Podman's), named by its digest at the top. */
+const CONFIG_JSON = /^[0-9a-f]{64}\.json$/;
 /** Members named by their digest: OCI blobs, and the layers Podman's docker-archive keeps at its top. */
 const DIGEST_NAMED = /^(?:blobs\/sha256\/([0-9a-f]{64})|([0-9a-f]{64})\.tar)$/;
 const MAX_JSON = 16 * 1024 * 1024;
@@ -37,6 +39,12 @@ const MAX_JSON = 16 * 1024 * 1024;
 const ZSTD_MAGIC = 0xfd2fb528;
 /** Links to links are followed this far; a save has no reason to chain them at all. */
 const MAX_LINK_HOPS = 8;
+
+/** What the save says of the image besides its layers. */
+export interface SavedImage {
+  /** The image config document (its `history` names the layers' steps); undefined when the save has none. */
+  readonly config: unknown;
+}
 
 /** A layer applied so far: the member that held its bytes, and its v1 ID when its parent chain chose it. */
 interface Applied {
@@ -56,7 +64,7 @@ interface Applied {
  * it. A layer member that is a link (symlink or hardlink, before or after its target) stands for the member
  * it names; manifest.json, which comes last, has the final word on the order.
  */
-export async function readSave(archive: Readable, options: ReadSaveOptions): Promise<void> {
+export async function readSave(archive: Readable, options: ReadSaveOptions): Promise<SavedImage> {
   const { diffIds, spillDir, signal } = options;
   // A layer listed twice is saved once (or as a link to the first): keep every layer on disk then.
   const spillAll = new Set(diffIds).size !== diffIds.length;
@@ -169,7 +177,10 @@ export async function readSave(archive: Readable, options: ReadSaveOptions): Pro
           if (!spillAll && isNext(name, legacyId)) {
             await apply(member, { member: name, ...(legacyId && { legacyId }) });
           } else await spill(name, member);
-        } else if ((name === 'manifest.json' || name === 'index.json') && type === 'file') {
+        } else if (
+          (name === 'manifest.json' || name === 'index.json' || CONFIG_JSON.test(name)) &&
+          type === 'file'
+        ) {
           documents.set(name, await readJson(member, name));
         } else {
           member.resume();
@@ -180,7 +191,8 @@ export async function readSave(archive: Readable, options: ReadSaveOptions): Pro
     ...(signal ? [{ signal }] : []),
   );
 
-  const order = (await layerOrder(documents, (name) => spilled.get(resolve(name)))).map(resolve);
+  const saved = await layerOrder(documents, (name) => spilled.get(resolve(name)));
+  const order = saved.layers.map(resolve);
   if (order.length !== diffIds.length) {
     throw new Error(`docker save lists ${order.length} layers but the image has ${diffIds.length}`);
   }
@@ -198,6 +210,7 @@ export async function readSave(archive: Readable, options: ReadSaveOptions): Pro
     }
     await apply(await openLayer(file), { member: name });
   }
+  return { config: await saveConfig(saved.config, documents, (name) => spilled.get(resolve(name))) };
 }
 
 /** A member's name as the save's manifests write it: no `./`, no trailing slash. */
@@ -210,30 +223,45 @@ function digestOf(name: string): string | undefined {
   return match?.[1] ?? match?.[2];
 }
 
+/** The config the save's manifest names: a top-level document already read, or a spilled OCI blob. */
+async function saveConfig(
+  name: string | undefined,
+  documents: Map<string, unknown>,
+  spilledFile: (name: string) => string | undefined,
+): Promise<unknown> {
+  if (name === undefined) return undefined;
+  if (documents.has(name)) return documents.get(name);
+  const file = spilledFile(name);
+  return file === undefined ? undefined : readJsonFile(file);
+}
+
 /**
- * Layer member names lowest first: from manifest.json (every engine writes one), else from the OCI index,
- * whose manifests are read from the spilled blobs (`spilledFile`).
+ * Layer member names lowest first, and the config's member: from manifest.json (every engine writes one),
+ * else from the OCI index, whose manifests are read from the spilled blobs (`spilledFile`).
  */
 async function layerOrder(
   documents: Map<string, unknown>,
   spilledFile: (name: string) => string | undefined,
-): Promise<string[]> {
-  const manifest = documents.get('manifest.json') as { Layers?: string[] }[] | undefined;
+): Promise<{ layers: string[]; config?: string }> {
+  const manifest = documents.get('manifest.json') as { Layers?: string[]; Config?: unknown }[] | undefined;
   if (manifest) {
     if (manifest.length !== 1 || !manifest[0]?.Layers) {
       throw new Error(`docker save wrote ${manifest.length} images; expected exactly one`);
     }
-    return manifest[0].Layers.map((layer) => {
+    const layers = manifest[0].Layers.map((layer) => {
       const name = memberName(layer);
       if (!LEGACY_LAYER.test(name) && !DIGEST_NAMED.test(name)) {
         throw new Error(`docker save's manifest names an unknown layer ${layer}`);
       }
       return name;
     });
+    const config = manifest[0].Config;
+    return { layers, ...(typeof config === 'string' && { config: memberName(config) }) };
   }
   type OciDocument = {
     manifests?: { digest: string; platform?: { os?: string } }[];
     layers?: { digest: string }[];
+    config?: { digest?: unknown };
   };
   const blobName = (digest: string) => `blobs/sha256/${digest.replace(/^sha256:/, '')}`;
   let document = documents.get('index.json') as OciDocument | undefined;
@@ -244,7 +272,11 @@ async function layerOrder(
     document = file ? ((await readJsonFile(file)) as OciDocument) : undefined;
   }
   if (!document?.layers) throw new Error('docker save wrote neither manifest.json nor a usable index.json');
-  return document.layers.map((layer) => blobName(layer.digest));
+  const config = document.config?.digest;
+  return {
+    layers: document.layers.map((layer) => blobName(layer.digest)),
+    ...(typeof config === 'string' && { config: blobName(config) }),
+  };
 }
 
 /** A spilled layer, decompressed when its first bytes say gzip or zstd. */

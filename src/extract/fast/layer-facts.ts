@@ -1,0 +1,252 @@
+import type { LayerChange, LayerEfficiency, RemovedPath } from '../../manifest.js';
+import type { TarHeader } from '../../tar/tar-member.js';
+import type { Inode, LayerTree, TreeNode } from './layer-tree.js';
+
+const WHITEOUT = '.wh.';
+
+/** What one layer did, as its own members say it (layer-history.ts puts it beside the config's history). */
+export interface LayerFact {
+  /** Bytes of the layer's regular-file members; a hardlink member adds none. */
+  readonly size: number;
+  readonly added: LayerChange;
+  readonly changed: LayerChange;
+  readonly deleted: LayerChange;
+  /** Bytes of its regular-file members whose file is not in the image: overwritten or removed later. */
+  readonly wasted: number;
+  readonly removed: readonly RemovedPath[];
+}
+
+interface Counting {
+  size: number;
+  added: { files: number; bytes: number };
+  changed: { files: number; bytes: number };
+  deleted: { files: number; bytes: number };
+  removed: RemovedPath[];
+  /** Paths this layer has already counted: a folder listed after a file below it, a name listed twice. */
+  touched: Set<string>;
+  fileMembers: string[][];
+  /** dive's view of the layer's own tree: each member's size by path, and every folder above a member. */
+  members: Map<string, number>;
+  above: Set<string>;
+  /** Whited-out paths, and whether a folder was there. */
+  whiteouts: Map<string, boolean>;
+}
+
+interface PathSizes {
+  cumulative: number;
+  minimum: number;
+  count: number;
+}
+
+/**
+ * Per-layer facts, gathered while LayerRules applies the layers: LayerRules tells it of each member before
+ * applying it, of each lower name it removes, and of each layer's end; the tree itself is only read.
+ */
+export class LayerFacts {
+  private readonly done: (Omit<LayerFact, 'wasted'> & { inodes: Set<Inode> })[] = [];
+  private current: Counting | undefined;
+  private currentLayer = -1;
+  private readonly paths = new Map<string, PathSizes>();
+
+  /** A member of `layer`, before the rules apply it to `tree`. */
+  member(header: TarHeader, parts: readonly string[], tree: LayerTree, layer: number): void {
+    const layerFacts = this.layerOf(layer);
+    const name = parts[parts.length - 1] as string;
+    const path = parts.join('/');
+    if (name.startsWith(WHITEOUT)) {
+      // dive drops opaque markers (and any `.wh..wh.` name) from its trees; a whiteout is a leaf at the
+      // name it hides.
+      if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return;
+      const hidden = [...parts.slice(0, -1), name.slice(WHITEOUT.length)];
+      layerFacts.whiteouts.set(hidden.join('/'), sizedAsFolder(tree.node(hidden)));
+      this.markAbove(layerFacts, parts);
+      return;
+    }
+    this.markAbove(layerFacts, parts);
+    const size = header.kind === 'file' ? header.size : 0;
+    layerFacts.members.set(path, size);
+    if (header.kind === 'file') {
+      layerFacts.size += size;
+      layerFacts.fileMembers.push([...parts]);
+    }
+    // A lower non-folder where this layer needs a parent folder goes (layer-rules.ts replacesLowerNonDir).
+    if (parts.length > 1 && !layerFacts.touched.has(parts.slice(0, -1).join('/'))) {
+      for (let i = 1; i < parts.length; i++) {
+        const above = parts.slice(0, i);
+        const key = above.join('/');
+        if (layerFacts.touched.has(key)) continue;
+        layerFacts.touched.add(key);
+        const lower = tree.node(above);
+        if (lower?.kind === 'leaf') this.replaced(layerFacts, lower, key);
+      }
+    }
+    if (layerFacts.touched.has(path)) return;
+    layerFacts.touched.add(path);
+    const lower = tree.node(parts);
+    if (header.kind === 'dir') {
+      if (lower?.kind === 'leaf') this.replaced(layerFacts, lower, path);
+      return;
+    }
+    const change = lower?.kind === 'leaf' ? layerFacts.changed : layerFacts.added;
+    change.files++;
+    change.bytes += size;
+  }
+
+  /** LayerRules removes a lower layer's `node` at `parts`, with all below it. */
+  removed(node: TreeNode, parts: readonly string[], layer: number): void {
+    const layerFacts = this.layerOf(layer);
+    const inodes = new Set<Inode>();
+    let files = 0;
+    const walk = (at: TreeNode) => {
+      if (at.kind === 'dir') {
+        for (const child of at.children.values()) walk(child);
+        return;
+      }
+      files++;
+      if (at.inode.type === 'file') inodes.add(at.inode);
+    };
+    walk(node);
+    let bytes = 0;
+    for (const inode of inodes) bytes += inode.size;
+    layerFacts.removed.push({ path: parts.join('/'), files, bytes });
+    layerFacts.deleted.files += files;
+    layerFacts.deleted.bytes += bytes;
+  }
+
+  /** The layer is applied, its whiteouts too. */
+  endLayer(tree: LayerTree, layer: number): void {
+    const layerFacts = this.layerOf(layer);
+    const inodes = new Set<Inode>();
+    for (const parts of layerFacts.fileMembers) {
+      const node = tree.node(parts);
+      if (node?.kind === 'leaf' && node.layer === layer && node.inode.type === 'file') inodes.add(node.inode);
+    }
+    for (const [path, size] of layerFacts.members) {
+      if (!layerFacts.above.has(path)) this.sized(path, size);
+    }
+    for (const [path, wasFolder] of layerFacts.whiteouts) {
+      this.sized(path, wasFolder ? removedBytesBelow(layerFacts.removed, path) : 0);
+    }
+    const { size, added, changed, deleted, removed } = layerFacts;
+    this.done[layer] = { size, added, changed, deleted, removed, inodes };
+    this.current = undefined;
+  }
+
+  /** After the last layer, before the tree becomes entries: each layer's facts, and dive's efficiency (once). */
+  finish(tree: LayerTree, layers: number): { facts: LayerFact[]; efficiency: LayerEfficiency } {
+    const live = new Set<Inode>();
+    const walk = (node: TreeNode) => {
+      if (node.kind === 'leaf') live.add(node.inode);
+      else for (const child of node.children.values()) walk(child);
+    };
+    walk(tree.root);
+    const facts: LayerFact[] = [];
+    for (let index = 0; index < layers; index++) {
+      const layer = this.done[index] ?? emptyCounting();
+      let kept = 0;
+      for (const inode of layer.inodes) if (live.has(inode)) kept += inode.size;
+      const { inodes: _inodes, ...fact } = layer;
+      facts.push({ ...fact, wasted: layer.size - kept });
+    }
+    const efficiency = efficiencyOf(this.paths.values());
+    // The tree becomes entries next and is emptied as it goes: let its inodes and paths go with it.
+    this.done.length = 0;
+    this.paths.clear();
+    return { facts, efficiency };
+  }
+
+  private layerOf(layer: number): Counting {
+    if (this.current === undefined || this.currentLayer !== layer) {
+      this.current = newCounting();
+      this.currentLayer = layer;
+    }
+    return this.current;
+  }
+
+  /** A lower non-folder that this layer's folder (listed, or made as a parent) replaces. */
+  private replaced(layerFacts: Counting, lower: TreeNode & { kind: 'leaf' }, path: string): void {
+    const bytes = lower.inode.type === 'file' ? lower.inode.size : 0;
+    layerFacts.removed.push({ path, files: 1, bytes });
+    layerFacts.deleted.files++;
+    layerFacts.deleted.bytes += bytes;
+  }
+
+  private markAbove(layerFacts: Counting, parts: readonly string[]): void {
+    for (let i = parts.length - 1; i > 0; i--) {
+      const key = parts.slice(0, i).join('/');
+      if (layerFacts.above.has(key)) return;
+      layerFacts.above.add(key);
+    }
+  }
+
+  private sized(path: string, size: number): void {
+    const sizes = this.paths.get(path);
+    if (sizes === undefined) {
+      this.paths.set(path, { cumulative: size, minimum: size, count: 1 });
+      return;
+    }
+    sizes.cumulative += size;
+    sizes.minimum = Math.min(sizes.minimum, size);
+    sizes.count++;
+  }
+}
+
+/**
+ * dive's score (filetree.Efficiency): every layer's leaves (members with no member below them in the same
+ * layer; a whiteout at the name it hides, sized as the files of the folder it removed, 0 for a non-folder)
+ * are summed by path; score = Σ smallest size per path / Σ all sizes per path, 1 when nothing was sized.
+ * dive's wasted bytes are the summed sizes of the paths seen more than once, each copy counted.
+ */
+export function efficiencyOf(paths: Iterable<PathSizes>): LayerEfficiency {
+  let minimum = 0;
+  let discovered = 0;
+  let wasted = 0;
+  for (const sizes of paths) {
+    minimum += sizes.minimum;
+    discovered += sizes.cumulative;
+    if (sizes.count > 1) wasted += sizes.cumulative;
+  }
+  return {
+    score: discovered === 0 ? 1 : minimum / discovered,
+    minimum_bytes: minimum,
+    discovered_bytes: discovered,
+    wasted_bytes: wasted,
+  };
+}
+
+/**
+ * A whiteout of a folder weighs the files it removes whenever a folder is there. Differs from dive, whose
+ * stacked tree forgets a folder is one when a later layer writes below it without listing it (the whiteout
+ * then weighs 0): the applied tree knows.
+ */
+function sizedAsFolder(node: TreeNode | undefined): boolean {
+  return node?.kind === 'dir';
+}
+
+function removedBytesBelow(removed: readonly RemovedPath[], path: string): number {
+  let bytes = 0;
+  for (const entry of removed) {
+    if (entry.path === path || entry.path.startsWith(`${path}/`)) bytes += entry.bytes;
+  }
+  return bytes;
+}
+
+function newCounting(): Counting {
+  return {
+    size: 0,
+    added: { files: 0, bytes: 0 },
+    changed: { files: 0, bytes: 0 },
+    deleted: { files: 0, bytes: 0 },
+    removed: [],
+    touched: new Set(),
+    fileMembers: [],
+    members: new Map(),
+    above: new Set(),
+    whiteouts: new Map(),
+  };
+}
+
+function emptyCounting(): Omit<LayerFact, 'wasted'> & { inodes: Set<Inode> } {
+  const { size, added, changed, deleted, removed } = newCounting();
+  return { size, added, changed, deleted, removed, inodes: new Set() };
+}
