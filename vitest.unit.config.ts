@@ -36,6 +36,8 @@ export default defineConfig({
       'test/extract/fast/layer-rules.test.ts',
       'test/extract/fast/save-failure.test.ts',
       'test/sources/source-reference.test.ts',
+      'test/sources/registry-reference.test.ts',
+      'test/sources/registry-auth.test.ts',
     ],
     // Generous: a test that spawns the CLI waits for tsx, which a loaded machine slows down many times.
     testTimeout: 120_000,

@@ -59,7 +59,8 @@ export class RegistryClient {
   readonly #source: RegistrySource;
   readonly #origin: string;
   readonly #agent: Agent;
-  readonly #elsewhere: Agent;
+  /** For other origins (a blob store a registry redirects to, a token server): by scheme. */
+  readonly #elsewhere: { readonly https: Agent; readonly http: Agent };
   readonly #env: NodeJS.ProcessEnv;
   readonly #signal: AbortSignal;
   #challenge: Challenge | undefined;
@@ -69,7 +70,7 @@ export class RegistryClient {
   private constructor(
     source: RegistrySource,
     origin: string,
-    agents: { main: Agent; elsewhere: Agent },
+    agents: { main: Agent; elsewhere: { https: Agent; http: Agent } },
     challenge: Challenge | undefined,
     options: RegistryClientOptions,
   ) {
@@ -97,7 +98,7 @@ export class RegistryClient {
       return challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic');
     };
     const made = (origin: string, agent: Agent, challenge: Challenge | undefined) =>
-      new RegistryClient(source, origin, { main: agent, elsewhere: agents.https }, challenge, options);
+      new RegistryClient(source, origin, { main: agent, elsewhere: agents }, challenge, options);
     try {
       return made(`https://${host}`, agents.https, await ping(`https://${host}`, agents.https));
     } catch (error) {
@@ -278,7 +279,7 @@ export class RegistryClient {
       const { authorization: _dropped, ...anonymous } = headers;
       const response = await send(target, {
         headers: same ? headers : anonymous,
-        agent: same ? this.#agent : this.#elsewhere,
+        agent: same ? this.#agent : this.#agentFor(target),
         signal: this.#signal,
       });
       const status = response.statusCode ?? 0;
@@ -292,6 +293,10 @@ export class RegistryClient {
       }
       target = new URL(location, target);
     }
+  }
+
+  #agentFor(url: URL): Agent {
+    return url.protocol === 'http:' ? this.#elsewhere.http : this.#elsewhere.https;
   }
 
   /** The Authorization header the registry's challenge asks for, fetched once for the run's pull scope. */
@@ -321,7 +326,7 @@ export class RegistryClient {
       response = await send(request.url, {
         method: request.method,
         headers: request.headers,
-        agent: request.url.origin === this.#origin ? this.#agent : this.#elsewhere,
+        agent: request.url.origin === this.#origin ? this.#agent : this.#agentFor(request.url),
         signal: this.#signal,
         ...(request.body !== undefined && { body: request.body }),
       });
@@ -452,7 +457,11 @@ function registryMessage(body: string): string {
 
 function reason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  let message = error instanceof Error ? error.message : String(error);
+  // OpenSSL's lines carry its source file and a line break: its reason is the part worth a line.
+  const openssl = /SSL routines:[^:]*:([^:]+)/.exec(message);
+  if (openssl) message = openssl[1] as string;
+  message = message.replace(/\s+/g, ' ').trim();
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
