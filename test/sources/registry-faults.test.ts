@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -150,6 +150,47 @@ describe('docker:// faults', () => {
       `error: layer 1 of docker://${image} is a foreign (non-distributable) layer, not in the registry; this tool does not fetch foreign layers: copy the image with them (skopeo copy --preserve-digests) into a layout and dump oci:DIR`,
     ]);
     expect(proxy.requests.filter((line) => line.includes(layers[0] as string))).toEqual([]);
+  });
+
+  it('layers download three at a time, lowest first, and are applied in order', async () => {
+    const many = join(work, 'many');
+    const tars = [];
+    const source = join(work, 'layer-source');
+    await mkdir(source, { recursive: true });
+    for (let index = 0; index < 6; index++) {
+      // Each layer replaces top.txt: only the highest one's may be left, so the order shows.
+      await writeFile(join(source, 'top.txt'), `layer ${index}\n`);
+      await writeFile(join(source, `only-${index}.txt`), `${index}\n`);
+      const { stdout } = await execa('tar', ['-C', source, '-cf', '-', 'top.txt', `only-${index}.txt`], {
+        encoding: 'buffer',
+      });
+      tars.push(Buffer.from(stdout));
+    }
+    await writeImageLayout(many, 'many', [{ os: 'linux', architecture: ARCH, layers: tars }], 'gzip');
+    await pushLayout(many, 'many', `${registry.host}/test/many:1`);
+    proxy.fault = { kind: 'delay', ms: 400 };
+    const result = await extract(`docker://${proxy.host}/test/many:1`);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(proxy.mostBlobsAtOnce).toBe(3);
+    const response = await fetch(`http://${registry.host}/v2/test/many/manifests/1`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    const digests = ((await response.json()) as { layers: { digest: string }[] }).layers.map((l) => l.digest);
+    const asked = proxy.requests
+      .filter((line) => /\/blobs\/sha256:/.test(line))
+      .map((line) => digests.indexOf(line.split('/blobs/')[1] as string))
+      .filter((position) => position >= 0);
+    expect(asked).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(await readFile(join(result.out, 'top.txt'), 'utf8')).toBe('layer 5\n');
+    expect([...(await readDumpTree(result.out)).keys()].sort()).toEqual([
+      'only-0.txt',
+      'only-1.txt',
+      'only-2.txt',
+      'only-3.txt',
+      'only-4.txt',
+      'only-5.txt',
+      'top.txt',
+    ]);
   });
 
   it('a stalled blob gives way to ^C: exit 130 at once, nothing left', async () => {

@@ -18,6 +18,8 @@ export type Fault =
   | { readonly kind: 'down'; readonly path: string }
   /** A GET of this blob sends its head and a few bytes, then nothing more. */
   | { readonly kind: 'stall'; readonly blob: string }
+  /** Every blob GET is held this long before it is forwarded (so downloads overlap). */
+  | { readonly kind: 'delay'; readonly ms: number }
   /** Manifests of this media type come back with their layers' media type replaced. */
   | { readonly kind: 'layer-type'; readonly mediaType: string };
 
@@ -26,13 +28,15 @@ export interface FaultProxy {
   readonly host: string;
   /** Requests seen: `METHOD PATH [range]`. */
   readonly requests: string[];
+  /** The most blob GETs that were open at once since the fault was set. */
+  readonly mostBlobsAtOnce: number;
   fault: Fault;
   close(): Promise<void>;
 }
 
 export async function startFaultProxy(registry: string): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
-  const state = { fault: { kind: 'none' } as Fault, cut: new Set<string>(), tooMany: 0 };
+  const state = { fault: { kind: 'none' } as Fault, cut: new Set<string>(), tooMany: 0, blobs: 0, most: 0 };
   const requests: string[] = [];
   const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
     const path = incoming.url ?? '/';
@@ -49,6 +53,12 @@ export async function startFaultProxy(registry: string): Promise<FaultProxy> {
       outgoing.end('{"errors":[{"code":"UNAVAILABLE","message":"down for the test"}]}');
       return;
     }
+    if (incoming.method === 'GET' && /\/blobs\//.test(path)) {
+      state.blobs++;
+      state.most = Math.max(state.most, state.blobs);
+      outgoing.once('close', () => state.blobs--);
+    }
+    const wait = fault.kind === 'delay' && /\/blobs\//.test(path) ? fault.ms : 0;
     const upstream = request(
       {
         host: '127.0.0.1',
@@ -60,7 +70,7 @@ export async function startFaultProxy(registry: string): Promise<FaultProxy> {
       (answer) => respond(answer, incoming, outgoing, fault, state.cut),
     );
     upstream.once('error', () => outgoing.destroy());
-    incoming.pipe(upstream);
+    setTimeout(() => incoming.pipe(upstream), wait);
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -75,6 +85,9 @@ export async function startFaultProxy(registry: string): Promise<FaultProxy> {
   return {
     host: `127.0.0.1:${address.port}`,
     requests,
+    get mostBlobsAtOnce() {
+      return state.most;
+    },
     get fault() {
       return state.fault;
     },
@@ -82,6 +95,7 @@ export async function startFaultProxy(registry: string): Promise<FaultProxy> {
       state.fault = value;
       state.cut.clear();
       state.tooMany = 0;
+      state.most = 0;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
