@@ -91,7 +91,11 @@ export class RegistryClient {
       options.tlsVerify === false || (options.tlsVerify === undefined && (await isLoopbackRegistry(host)));
     const agents = registryAgents(host, insecure);
     const ping = async (origin: string, agent: Agent) => {
-      const response = await send(new URL('/v2/', origin), { agent, signal: options.signal });
+      const response = await send(new URL('/v2/', origin), {
+        agent,
+        signal: options.signal,
+        env: options.env,
+      });
       const header = response.headers['www-authenticate'];
       response.resume();
       const challenges = response.statusCode === 401 && header ? parseChallenges(String(header)) : [];
@@ -281,6 +285,7 @@ export class RegistryClient {
         headers: same ? headers : anonymous,
         agent: same ? this.#agent : this.#agentFor(target),
         signal: this.#signal,
+        env: this.#env,
       });
       const status = response.statusCode ?? 0;
       const location = response.headers.location;
@@ -328,6 +333,7 @@ export class RegistryClient {
         headers: request.headers,
         agent: request.url.origin === this.#origin ? this.#agent : this.#agentFor(request.url),
         signal: this.#signal,
+        env: this.#env,
         ...(request.body !== undefined && { body: request.body }),
       });
     } catch (error) {

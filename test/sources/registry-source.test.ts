@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import tar from 'tar-stream';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/manifest.js';
 import { runCli } from '../support/cli.js';
 import { debianRoot } from '../support/debian-root.js';
+import { startForwardProxy } from '../support/forward-proxy.js';
 import { readDumpTree } from '../support/image-tree.js';
 import {
   type LayerCompression,
@@ -393,5 +394,54 @@ describe('TLS and reachability', () => {
       1,
       `error: cannot reach the registry ${host} (connect ECONNREFUSED ${host}); check the host and port, and that the registry is up`,
     ]);
+  });
+});
+
+describe('proxies, as the engine reads them', () => {
+  it('HTTP_PROXY and HTTPS_PROXY carry a registry that is not loopback (HTTPS through CONNECT); NO_PROXY and loopback skip them', async () => {
+    // Go's rule: loopback is never proxied, so the registry listens on one of the machine's other addresses.
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((entry) => entry && entry.family === 'IPv4' && !entry.internal)?.address;
+    expect(address).toBeDefined();
+    const certificates = join(work, 'certs', 'server');
+    const http = await startRegistry(USER, PASSWORD, { auth: 'none', address });
+    const https = await startRegistry(USER, PASSWORD, {
+      auth: 'none',
+      address,
+      tls: { certificate: join(certificates, 'cert.pem'), key: join(certificates, 'key.pem') },
+    });
+    const proxy = await startForwardProxy();
+    try {
+      const gzip = join(work, 'layouts', 'gzip');
+      await pushLayout(gzip, 'gzip', `${http.host}/test/app:gzip`);
+      await pushLayout(gzip, 'gzip', `${https.host}/test/app:gzip`);
+      const args = ['--tls-verify=false'];
+      await expectOracle(`docker://${http.host}/test/app:gzip`, `${http.host}/test/app:gzip`, {
+        args,
+        env: { HTTP_PROXY: proxy.url },
+      });
+      expect(proxy.requests).toContain(`GET http://${http.host}/v2/test/app/manifests/gzip`);
+      proxy.requests.length = 0;
+      await expectOracle(`docker://${https.host}/test/app:gzip`, `${https.host}/test/app:gzip`, {
+        args,
+        env: { HTTPS_PROXY: proxy.url },
+      });
+      expect(proxy.requests.length).toBeGreaterThan(0);
+      expect(new Set(proxy.requests)).toEqual(new Set([`CONNECT ${https.host}`]));
+      proxy.requests.length = 0;
+      await expectOracle(`docker://${https.host}/test/app:gzip`, `${https.host}/test/app:gzip`, {
+        args,
+        env: { HTTPS_PROXY: proxy.url, NO_PROXY: address as string },
+      });
+      await expectOracle(`docker://${plain.host}/test/app:gzip`, `${plain.host}/test/app:gzip`, {
+        env: { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url },
+      });
+      expect(proxy.requests).toEqual([]);
+    } finally {
+      await proxy.close();
+      await http.stop();
+      await https.stop();
+    }
   });
 });

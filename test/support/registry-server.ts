@@ -30,6 +30,8 @@ export interface RegistryOptions {
         readonly issuer: string;
         readonly rootCertBundle: string;
       };
+  /** Listen on this address of the machine instead of 127.0.0.1 (a registry that is not loopback). */
+  readonly address?: string;
   /** Serve HTTPS with this certificate and key (PEM files). */
   readonly tls?: { readonly certificate: string; readonly key: string };
 }
@@ -53,7 +55,7 @@ export async function startRegistry(
     await writeFile(join(dir, 'htpasswd'), `${stdout.trim()}\n`);
     await mkdir(join(dir, 'data'));
     const port = await freeLoopbackPort();
-    const host = `127.0.0.1:${port}`;
+    const host = `${options.address ?? '127.0.0.1'}:${port}`;
     const auth = options.auth ?? 'htpasswd';
     const tls = options.tls
       ? `, tls: { certificate: ${options.tls.certificate}, key: ${options.tls.key} }`
