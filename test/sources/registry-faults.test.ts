@@ -193,6 +193,29 @@ describe('docker:// faults', () => {
     ]);
   });
 
+  it('a full disk is one line "no space left", and leaves neither staging nor spilled blobs', async () => {
+    const mountPoint = join(work, 'small-disk');
+    await mkdir(mountPoint, { recursive: true });
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=9m', 'tmpfs', mountPoint]);
+    try {
+      const result = await runCli(
+        ['extract', `docker://${registry.host}/test/app:1`, '-o', join(mountPoint, 'dump')],
+        {
+          env: { ...NO_ENGINE, DOCKER_CONFIG: join(work, 'no-login') },
+        },
+      );
+      const stderr = String(result.stderr);
+      expect(result.exitCode, stderr).toBe(1);
+      const errors = stderr.split('\n').filter((line) => line.startsWith('error:'));
+      expect(errors, stderr).toHaveLength(1);
+      expect(errors[0]).toMatch(/no space left on device/i);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(await readdir(mountPoint)).toEqual([]);
+    } finally {
+      await execa('umount', [mountPoint], { reject: false });
+    }
+  });
+
   it('a stalled blob gives way to ^C: exit 130 at once, nothing left', async () => {
     proxy.fault = { kind: 'stall', blob: layers[0] as string };
     const out = join(work, 'outputs', 'stalled');
