@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -40,6 +41,8 @@ let token: RegistryServer;
 let tokens: TokenServer;
 let secure: RegistryServer;
 let certsDir: string | undefined;
+/** Whether the test made /etc/docker/certs.d itself, and so removes it again. */
+let madeCertsD = false;
 /** An empty docker CLI config: no login at all. */
 let noLogin: string;
 const oracles = new Map<string, Promise<OracleTree>>();
@@ -166,6 +169,7 @@ beforeAll(async () => {
     tls: { certificate: join(certificates.server, 'cert.pem'), key: join(certificates.server, 'key.pem') },
   });
   certsDir = join('/etc/docker/certs.d', secure.host);
+  madeCertsD = !existsSync('/etc/docker/certs.d');
   await pushLayout(gzip, 'gzip', `${plain.host}/test/app:gzip`);
   await pushLayout(zstd, 'zstd', `${plain.host}/test/app:zstd`);
   await pushLayout(none, 'none', `${plain.host}/test/app:plain`);
@@ -180,6 +184,7 @@ afterAll(async () => {
   for (const server of [plain, basic, token, secure]) await server?.stop();
   await tokens?.close();
   if (certsDir) await rm(certsDir, { recursive: true, force: true });
+  if (madeCertsD) await rmdir('/etc/docker/certs.d').catch(() => {});
   if (work) await rm(work, { recursive: true, force: true });
 });
 
