@@ -41,6 +41,9 @@ export default defineConfig({
       'test/extract/path-selection.test.ts',
       'test/extract/selected-roots.test.ts',
       'test/sources/source-reference.test.ts',
+      'test/sources/registry-reference.test.ts',
+      'test/sources/registry-auth.test.ts',
+      'test/sources/registry-proxy.test.ts',
     ],
     // Generous: a test that spawns the CLI waits for tsx, which a loaded machine slows down many times.
     testTimeout: 120_000,

@@ -63,6 +63,12 @@ export interface ExtractOptions {
    * @default [] (the whole image)
    */
   readonly paths?: readonly string[];
+  /**
+   * `docker://` sources: check the registry's certificate. Unset, loopback registries (127.0.0.0/8, ::1)
+   * are insecure as the engine has them (HTTPS unchecked, then plain HTTP); `false` treats any registry so,
+   * `true` checks every one.
+   */
+  readonly tlsVerify?: boolean;
   /** Extra labels for every container and image the run creates (the tool's own labels are always added). */
   readonly labels?: Readonly<Record<string, string>>;
   /** A dockerode client; by default one is made from DOCKER_HOST and friends. */
@@ -76,9 +82,9 @@ export interface ExtractOptions {
 }
 
 export type ResolvedExtractOptions = Required<
-  Omit<ExtractOptions, 'manifest' | 'platform' | 'signal' | 'docker' | 'onProgress'>
+  Omit<ExtractOptions, 'manifest' | 'platform' | 'signal' | 'docker' | 'onProgress' | 'tlsVerify'>
 > &
-  Pick<ExtractOptions, 'manifest' | 'platform' | 'signal' | 'docker' | 'onProgress'>;
+  Pick<ExtractOptions, 'manifest' | 'platform' | 'signal' | 'docker' | 'onProgress' | 'tlsVerify'>;
 
 export const DEFAULT_OUTPUT = './distroless-contents';
 export const DEFAULT_BASE = 'alpine:3.20.3';
@@ -99,6 +105,7 @@ export function resolveExtractOptions(options: ExtractOptions = {}): ResolvedExt
       throw new UsageError(`Invalid ${name} ${JSON.stringify(options[name])}: expected true or false.`);
     }
   }
+  checkTlsVerify(options.tlsVerify);
   if (options.cache && method === 'fast') {
     throw new UsageError('--cache speeds up the article method only; drop it or use --method article.');
   }
@@ -123,10 +130,19 @@ export function resolveExtractOptions(options: ExtractOptions = {}): ResolvedExt
     log: options.log ?? (() => {}),
     manifest: options.manifest,
     platform: options.platform,
+    tlsVerify: options.tlsVerify,
     signal: options.signal,
     docker: options.docker,
     onProgress: options.onProgress,
   };
+}
+
+/** `--tls-verify=true|false` (the CLI passes what it was given as text when it is neither). */
+export function checkTlsVerify(value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new UsageError(
+    `Invalid --tls-verify ${JSON.stringify(value)} (option tlsVerify): use --tls-verify=true or --tls-verify=false.`,
+  );
 }
 
 /** A pull policy, checked; undefined stays undefined (each caller has its default). */

@@ -26,6 +26,7 @@ Options:
       --pull POLICY     image targets: missing (default), always or never
       --method M        image targets: article (default) or fast (needs no base image)
       --platform P      image targets: os/arch[/variant]
+      --tls-verify=B    docker:// targets: check registry certificates (true) or not (false)
       --base IMAGE      image targets: image that provides /bin/sh for the extraction
   -q, --quiet           no progress on stderr
       --debug           print stack traces on errors
@@ -81,6 +82,7 @@ const OPTIONS = {
   pull: { type: 'string' },
   method: { type: 'string' },
   platform: { type: 'string' },
+  'tls-verify': { type: 'string' },
   base: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   debug: { type: 'boolean' },

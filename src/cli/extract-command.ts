@@ -20,8 +20,9 @@ export const EXTRACT_HELP = `Usage: ${commandLine('extract')} IMAGE [options]
        ${commandLine('extract')} IMAGE... --output-dir DIR [--from-file LIST] [--jobs N] [options]
 
 Dumps the whole filesystem of IMAGE into a folder, with exact owners (when root), modes, links and special files.
-IMAGE may also be oci:DIR[:REF], oci-archive:FILE[:REF] or docker-archive:FILE[:NAME:TAG] (or :@N): read
-without an engine, through the fast method's layer applier.
+IMAGE may also be oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:NAME:TAG] (or :@N), or
+docker://HOST/NAME:TAG|@DIGEST (a registry, logins from docker login): read without an engine, through the
+fast method's layer applier.
 With several images (or --output-dir, or --from-file) each goes to DIR/<name>-<hash> with DIR/<name>-<hash>.json
 beside it, where <name> is the normalised reference with characters outside [A-Za-z0-9._-] as _ and <hash> the
 first 8 hex digits of its SHA-256; a failed image does not stop the others, and the exit code is 1 if any failed.
@@ -43,6 +44,8 @@ Options:
                         --filter label=dev.distroless-contents.cache-key)
       --path PATH       only this subtree of the image (repeatable), e.g. --path /etc; the folders above it
                         come with their own owner, mode and mtime, and the manifest lists these alone
+      --tls-verify=B    docker:// sources: true checks every registry's certificate, false none (and allows
+                        plain HTTP); by default loopback registries are insecure, as the engine has them
       --output-dir DIR  batch: one folder and manifest per image in DIR
       --from-file LIST  batch: also read images from LIST, one per line (# comments and blank lines ignored)
       --jobs N          batch: images extracted at once (default 2)
@@ -87,6 +90,7 @@ export async function extractCommand(argv: string[], context: CommandContext): P
     ...(values.method !== undefined && { method: values.method as ExtractMethod }),
     cache: values.cache ?? false,
     ...(values.pull !== undefined && { pull: values.pull as PullPolicy }),
+    ...(values['tls-verify'] !== undefined && { tlsVerify: tlsVerifyFlag(values['tls-verify']) }),
     labels: parseLabels(values.label ?? []),
     ...(values.path !== undefined && { paths: values.path }),
     signal: context.signal,
@@ -205,6 +209,7 @@ const OPTIONS = {
   'keep-image': { type: 'boolean' },
   method: { type: 'string' },
   cache: { type: 'boolean' },
+  'tls-verify': { type: 'string' },
   label: { type: 'string', multiple: true },
   path: { type: 'string', multiple: true },
   'output-dir': { type: 'string' },
@@ -215,6 +220,11 @@ const OPTIONS = {
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The flag's text as the library's boolean; anything else goes through as text for the library to refuse. */
+export function tlsVerifyFlag(value: string): boolean {
+  return value === 'true' ? true : value === 'false' ? false : (value as unknown as boolean);
+}
 
 export function parseLabels(pairs: readonly string[]): Record<string, string> {
   const labels: Record<string, string> = {};

@@ -36,6 +36,7 @@ Options:
       --pull POLICY     image TARGET: missing (default), always or never
       --method M        image TARGET: article (default; fast with --layers) or fast (needs no base image)
       --platform P      image TARGET: os/arch[/variant]
+      --tls-verify=B    docker:// TARGET: check registry certificates (true) or not (false)
       --base IMAGE      image TARGET: image that provides /bin/sh for the extraction
   -q, --quiet           no progress on stderr
       --debug           print stack traces on errors
@@ -114,6 +115,7 @@ const OPTIONS = {
   pull: { type: 'string' },
   method: { type: 'string' },
   platform: { type: 'string' },
+  'tls-verify': { type: 'string' },
   base: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   debug: { type: 'boolean' },

@@ -36,20 +36,40 @@ export function authKey(registry: string | undefined): string {
 /**
  * The credentials `docker login` left for a registry, looked up as the docker CLI does
  * (cli/config/configfile): `credHelpers[key]`, else `credsStore`, run as `docker-credential-<name> get`;
- * else `auths[key]` in config.json. Undefined means pull anonymously.
+ * else `auths[key]` in config.json. `DOCKER_AUTH_CONFIG` (a config.json's `{"auths": ...}` in the environment,
+ * as CI systems set it) comes before all of them. Undefined means pull anonymously.
  */
 export async function resolveRegistryAuth(
   registry: string | undefined,
   options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
 ): Promise<ResolvedAuth | undefined> {
   const env = options.env ?? process.env;
-  const { path, config } = readCliConfig(env, 'PULL_FAILED');
   const key = authKey(registry);
+  const inline = fromEnvironment(env.DOCKER_AUTH_CONFIG, key);
+  if (inline) return inline;
+  const { path, config } = readCliConfig(env, 'PULL_FAILED');
   const helper = config.credHelpers?.[key] || config.credsStore;
   if (helper) return fromHelper(helper, key, registryHost(registry), env, options.signal);
   const entry = config.auths?.[key] ?? legacyEntry(config.auths ?? {}, key);
   const auth = entry && fromEntry(entry, key, path);
   return auth && { auth, source: path };
+}
+
+function fromEnvironment(text: string | undefined, key: string): ResolvedAuth | undefined {
+  if (!text) return undefined;
+  let auths: Readonly<Record<string, AuthEntry>> | undefined;
+  try {
+    auths = (JSON.parse(text) as { auths?: Record<string, AuthEntry> }).auths;
+  } catch (error) {
+    throw new DockerError(
+      'PULL_FAILED',
+      `DOCKER_AUTH_CONFIG is not JSON (${(error as Error).message}); set it to a config.json's {"auths": {...}} or unset it.`,
+      { cause: error },
+    );
+  }
+  const entry = auths?.[key] ?? legacyEntry(auths ?? {}, key);
+  const auth = entry && fromEntry(entry, key, 'DOCKER_AUTH_CONFIG');
+  return auth && { auth, source: 'DOCKER_AUTH_CONFIG' };
 }
 
 function isDockerHub(registry: string): boolean {

@@ -8,6 +8,7 @@ import { type ExtractOptions, resolveExtractOptions } from '../options.js';
 import { parseReference } from '../reference.js';
 import { runLifecycle } from '../run/run-lifecycle.js';
 import { extractFileSource } from '../sources/extract-source.js';
+import { parseRegistrySource } from '../sources/registry-reference.js';
 import { parseFileSource } from '../sources/source-reference.js';
 import { dumpWithArticleMethod } from './article-method.js';
 import { commitDump } from './commit-dump.js';
@@ -35,7 +36,9 @@ export interface ExtractResult {
  * With `method: 'fast'` the same folder and manifest come from the image's own layers (docker save) instead.
  */
 export async function extractImage(image: string, options: ExtractOptions = {}): Promise<ExtractResult> {
-  // oci:, oci-archive: and docker-archive: sources need no engine.
+  // docker://, oci:, oci-archive: and docker-archive: sources need no engine.
+  const registrySource = parseRegistrySource(image);
+  if (registrySource) return extractFileSource(registrySource, options);
   const fileSource = parseFileSource(image);
   if (fileSource) return extractFileSource(fileSource, options);
   const started = performance.now();

@@ -21,6 +21,8 @@ export interface LoadTargetOptions {
   readonly pull?: PullPolicy | undefined;
   readonly platform?: string | undefined;
   readonly method?: ExtractMethod | undefined;
+  /** docker:// targets: see ExtractOptions.tlsVerify. */
+  readonly tlsVerify?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly log?: (line: string) => void;
   /** Image targets: the extraction's progress, as extract reports it. */
@@ -134,6 +136,7 @@ async function withImage<T>(spec: string, options: LoadTargetOptions, use: (targ
       ...(options.platform !== undefined && { platform: options.platform }),
       ...(options.signal !== undefined && { signal: options.signal }),
       ...(options.method !== undefined && { method: options.method }),
+      ...(options.tlsVerify !== undefined && { tlsVerify: options.tlsVerify }),
       ...(options.log !== undefined && { log: options.log }),
       ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
     });

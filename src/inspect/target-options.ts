@@ -1,14 +1,15 @@
 import { UsageError } from '../errors.js';
-import { checkMethod, checkPull } from '../options.js';
+import { checkMethod, checkPull, checkTlsVerify } from '../options.js';
 import type { LoadTargetOptions } from './load-target.js';
 
-/** The flags report and diff share for image targets (--pull, --platform, --base, --method), checked. */
+/** The flags report and diff share for image targets (--pull, --platform, --base, --method, --tls-verify), checked. */
 export function imageTargetOptions(
   values: {
     pull?: string | undefined;
     platform?: string | undefined;
     base?: string | undefined;
     method?: string | undefined;
+    'tls-verify'?: string | undefined;
   },
   context: Pick<LoadTargetOptions, 'signal' | 'log' | 'onProgress'>,
 ): LoadTargetOptions {
@@ -17,6 +18,13 @@ export function imageTargetOptions(
     platform: values.platform,
     base: values.base,
     method: checkMethod(values.method),
+    tlsVerify: checkTlsVerify(
+      values['tls-verify'] === 'true'
+        ? true
+        : values['tls-verify'] === 'false'
+          ? false
+          : values['tls-verify'],
+    ),
     ...context,
   };
 }

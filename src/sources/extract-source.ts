@@ -17,16 +17,24 @@ import { type BlobStore, folderStore, unpackArchive } from './blob-store.js';
 import { readDockerArchive } from './docker-archive.js';
 import { readOciLayout } from './oci-layout.js';
 import { hostPlatform } from './platform.js';
+import { RegistryClient } from './registry-client.js';
+import { readRegistryImage } from './registry-image.js';
+import type { RegistrySource } from './registry-reference.js';
+import { registryStore } from './registry-store.js';
 import { SourceError } from './source-error.js';
 import type { SourceImage } from './source-image.js';
 import type { FileSource } from './source-reference.js';
 
 /**
- * Dumps an image from an OCI layout, an oci-archive or a docker-archive: no engine is asked anything. The
+ * Dumps an image from an OCI layout, an oci-archive, a docker-archive or a registry (`docker://`): no
+ * engine is asked anything. The
  * layers go through the fast method's applier, so the folder and manifest are those `--method fast` writes
  * for the same image; the image part of the manifest comes from the source's own config and manifest.
  */
-export async function extractFileSource(source: FileSource, options: ExtractOptions): Promise<ExtractResult> {
+export async function extractFileSource(
+  source: FileSource | RegistrySource,
+  options: ExtractOptions,
+): Promise<ExtractResult> {
   const started = performance.now();
   if (options.method === 'article' || options.cache) {
     throw new UsageError(
@@ -37,7 +45,7 @@ export async function extractFileSource(source: FileSource, options: ExtractOpti
   const opts = resolveExtractOptions({ ...options, method: 'fast' });
   const { signal, log } = opts;
   signal?.throwIfAborted();
-  await checkPath(source);
+  if (source.transport !== 'docker') await checkPath(source);
   const output = await prepareOutput(opts.output, opts.force, opts.manifest);
   // Named like a staging folder, so the clean-up of an interrupted run finds it too.
   const spillDir = join(
@@ -45,6 +53,9 @@ export async function extractFileSource(source: FileSource, options: ExtractOpti
     `${STAGING_PREFIX}archive-${process.pid}-${randomBytes(4).toString('hex')}`,
   );
   const platform = opts.platform ?? hostPlatform();
+  // Ends the registry's downloads when the run ends, however it ends.
+  const downloads = new AbortController();
+  let settled: Promise<void> = Promise.resolve();
   let failed = true;
   try {
     const progress = opts.onProgress;
@@ -52,6 +63,16 @@ export async function extractFileSource(source: FileSource, options: ExtractOpti
       progress,
       'resolve',
       async () => {
+        if (source.transport === 'docker') {
+          const client = await RegistryClient.open(source, {
+            tlsVerify: opts.tlsVerify,
+            signal: signal ? AbortSignal.any([signal, downloads.signal]) : downloads.signal,
+          });
+          const image = await readRegistryImage(client, source, platform, opts.platform !== undefined);
+          const spilled = await registryStore(client, image, spillDir);
+          settled = spilled.settled;
+          return { store: spilled.store, image };
+        }
         const store: BlobStore =
           source.transport === 'oci'
             ? folderStore(source.path)
@@ -112,6 +133,8 @@ export async function extractFileSource(source: FileSource, options: ExtractOpti
     }
     throw error;
   } finally {
+    downloads.abort();
+    await settled;
     await output
       .discard()
       .catch((error: unknown) => log(`warning: could not remove ${output.staging}: ${String(error)}`));

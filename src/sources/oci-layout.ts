@@ -13,7 +13,7 @@ import {
 import type { FileSource } from './source-reference.js';
 import { checkDigest } from './verify-digest.js';
 
-interface Descriptor {
+export interface Descriptor {
   readonly mediaType?: string;
   readonly digest?: unknown;
   readonly size?: number;
@@ -22,22 +22,22 @@ interface Descriptor {
   readonly annotations?: Record<string, string>;
 }
 
-interface IndexDocument {
+export interface IndexDocument {
   readonly manifests?: Descriptor[];
 }
 
-interface ManifestDocument {
+export interface ManifestDocument {
   readonly mediaType?: string;
   readonly config?: Descriptor;
   readonly layers?: Descriptor[];
 }
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
-const INDEX_TYPES = new Set([
+export const INDEX_TYPES = new Set([
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.docker.distribution.manifest.list.v2+json',
 ]);
-const MANIFEST_TYPES = new Set([
+export const MANIFEST_TYPES = new Set([
   'application/vnd.oci.image.manifest.v1+json',
   'application/vnd.docker.distribution.manifest.v2+json',
 ]);
@@ -99,7 +99,7 @@ export async function readOciLayout(
   };
 }
 
-function ociLayer(layer: Descriptor, diffId: string, position: number, where: string): SourceLayer {
+export function ociLayer(layer: Descriptor, diffId: string, position: number, where: string): SourceLayer {
   const what = `layer ${position + 1}`;
   const digest = checkDigest(layer.digest, `${what} in ${where}`);
   const mediaType = layer.mediaType ?? '';
@@ -147,7 +147,11 @@ function chooseManifest(manifests: readonly Descriptor[], source: FileSource, wh
 }
 
 /** An image index's manifest for `platform`; attestations (unknown/unknown) never count. */
-function choosePlatform(manifests: readonly Descriptor[], platform: string, where: string): Descriptor {
+export function choosePlatform(
+  manifests: readonly Descriptor[],
+  platform: string,
+  where: string,
+): Descriptor {
   const chosen = manifests.find((m) => platformMatches(m.platform, platform));
   if (chosen) return chosen;
   const offered = manifests.map((m) => platformName(m.platform)).filter((name) => name !== 'unknown/unknown');

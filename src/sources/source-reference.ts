@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { normalizeReference, parseReference } from '../reference.js';
+import { parseRegistrySource, registrySourceKey } from './registry-reference.js';
 
 /** The transports read from files, spelled as containers/image (skopeo, Podman) spells them. */
 export type FileTransport = 'oci' | 'oci-archive' | 'docker-archive';
@@ -64,8 +65,10 @@ function archiveTag(chooser: string, raw: string): string {
   return normalizeReference(ref);
 }
 
-/** The identity of any source: a file source by its absolute path and choice, an engine reference normalised. */
+/** The identity of any source: a file source by its absolute path and choice, a registry or engine reference normalised. */
 export function sourceKey(raw: string): string {
+  const registry = parseRegistrySource(raw);
+  if (registry) return registrySourceKey(registry);
   const file = parseFileSource(raw);
   if (!file) return normalizeReference(parseReference(raw));
   const ref = file.ref === undefined ? '' : 'name' in file.ref ? `:${file.ref.name}` : `:@${file.ref.index}`;

@@ -158,3 +158,34 @@ describe('credentials from docker-credential-* helpers', () => {
     for (const error of [broken, missing]) expect(error.message).not.toContain('\n');
   });
 });
+
+describe('DOCKER_AUTH_CONFIG', () => {
+  const entry = (user: string, password: string) => ({
+    auth: Buffer.from(`${user}:${password}`).toString('base64'),
+  });
+
+  it('comes before config.json and its helpers, and falls through to them for other registries', async () => {
+    await writeConfig({
+      auths: { 'reg.example': entry('file-user', 'file-pw'), 'other.example': entry('o', 'p') },
+    });
+    const inline = JSON.stringify({ auths: { 'reg.example': entry('env-user', 'env-pw') } });
+    expect(await resolveRegistryAuth('reg.example', { env: { ...env, DOCKER_AUTH_CONFIG: inline } })).toEqual(
+      {
+        auth: { username: 'env-user', password: 'env-pw', serveraddress: 'reg.example' },
+        source: 'DOCKER_AUTH_CONFIG',
+      },
+    );
+    expect(
+      (await resolveRegistryAuth('other.example', { env: { ...env, DOCKER_AUTH_CONFIG: inline } }))?.auth
+        .username,
+    ).toBe('o');
+  });
+
+  it('that is not JSON is one line saying what to set', async () => {
+    await expect(
+      resolveRegistryAuth('reg.example', { env: { ...env, DOCKER_AUTH_CONFIG: '{nope' } }),
+    ).rejects.toThrow(
+      /^DOCKER_AUTH_CONFIG is not JSON \(.+\); set it to a config\.json's \{"auths": \{\.\.\.\}\} or unset it\.$/,
+    );
+  });
+});
