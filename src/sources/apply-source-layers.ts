@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DistrolessContentsError } from '../errors.js';
+import { countProgress } from '../extract/count-progress.js';
 import { applyLayer } from '../extract/fast/apply-layer.js';
 import type { LayerTree } from '../extract/fast/layer-tree.js';
 import type { PathSelection } from '../extract/path-selection.js';
@@ -17,6 +18,8 @@ export interface ApplySourceLayerOptions {
   readonly signal?: AbortSignal | undefined;
   /** `--path`: only these subtrees and the folders above them. */
   readonly selection?: PathSelection | undefined;
+  /** Bytes of the layer's stored blob read so far, at most about ten times a second. */
+  readonly onBytes?: ((bytes: number) => void) | undefined;
 }
 
 /**
@@ -38,6 +41,13 @@ export async function applySourceLayer(
     ? verifyDigest(layer.digest, what)
     : new PassThrough({ highWaterMark: 256 * 1024 });
   const storedDone = pipeline(raw, stored);
+  const counted =
+    options.onBytes &&
+    countProgress(
+      raw,
+      () => 0,
+      (bytes) => options.onBytes?.(bytes),
+    );
   const tarBytes = verifyDigest(layer.diffId, `the uncompressed tar of ${what}`);
   const tarDone = pipeline(decompressLayer(stored, compression), tarBytes);
   const chain = Promise.allSettled([storedDone, tarDone]);
@@ -58,6 +68,7 @@ export async function applySourceLayer(
   }
   const failure = await chainFailure(chain, store, layer, what, compression === 'none');
   if (failure) throw failure;
+  counted?.();
   return skipped;
 }
 

@@ -89,15 +89,25 @@ export async function extractFileSource(
       'copy',
       async () => {
         let devices = 0;
+        // Bytes of the stored blobs of the layers applied so far, for progress.
+        let applied = 0;
         for (const [index, layer] of image.layers.entries()) {
           signal?.throwIfAborted();
           log(`applying layer ${index + 1} of ${image.layers.length}`);
+          let current = 0;
           devices += await applySourceLayer(store, layer, output.staging, tree, {
             index,
             count: image.layers.length,
             signal,
             selection,
+            ...(progress && {
+              onBytes: (bytes: number) => {
+                current = bytes;
+                progress({ kind: 'transfer', step: 'copy', bytes: applied + bytes, entries: tree.members });
+              },
+            }),
           });
+          applied += current;
         }
         checkSelectedInTree(selection, tree);
         return devices;

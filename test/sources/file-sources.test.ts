@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_IMAGES } from '../../docker/test-images.mjs';
+import { extractImage } from '../../src/index.js';
 import type { Manifest } from '../../src/manifest.js';
 import { runCli } from '../support/cli.js';
 import { compareTrees, readDumpTree, type TreeEntry } from '../support/image-tree.js';
@@ -154,6 +155,41 @@ describe('file sources without an engine equal umoci unpack of the same image', 
       user: config.config.User ?? '',
       env: config.config.Env,
     });
+  });
+
+  it("reports progress as the layers' blobs are read: the last count is their bytes and members", async () => {
+    const dir = layout();
+    const index = await readJson(join(dir, 'index.json'));
+    const descriptor = index.manifests.find(
+      (m: Json) => m.annotations['org.opencontainers.image.ref.name'] === 'edge',
+    );
+    const blobs: string[] = (await readJson(blobPath(dir, descriptor.digest))).layers.map((layer: Json) =>
+      blobPath(dir, layer.digest),
+    );
+    const events: { bytes: number; entries: number }[] = [];
+    await extractImage(`oci:${dir}:edge`, {
+      output: join(work, 'progress-oci'),
+      onProgress: (event) => {
+        if (event.kind === 'transfer' && event.step === 'copy') events.push(event);
+      },
+    });
+    // Independently: the blobs' sizes on disk, and their members as GNU tar counts them.
+    const { stdout: size } = await execa('bash', ['-c', 'cat "$@" | wc -c', '-', ...blobs]);
+    const { stdout: members } = await execa('bash', [
+      '-c',
+      'for blob in "$@"; do zcat "$blob" | tar -t; done | wc -l',
+      '-',
+      ...blobs,
+    ]);
+    expect(events.at(-1)).toEqual({
+      kind: 'transfer',
+      step: 'copy',
+      bytes: Number(size),
+      entries: Number(members),
+    });
+    for (const [i, event] of events.entries()) {
+      expect(event.bytes).toBeGreaterThanOrEqual(events[i - 1]?.bytes ?? 0);
+    }
   });
 
   it.each(NAMES)('oci-archive:, %s', async (name) => {
