@@ -10,6 +10,7 @@ import {
   unlinkSync,
   utimesSync,
 } from 'node:fs';
+import { rm, unlink } from 'node:fs/promises';
 import { encodeBytes } from '../../tar/byte-string.js';
 import { splitPath } from '../../tar/member-path.js';
 import { paxTime } from '../../tar/pax-time.js';
@@ -30,6 +31,8 @@ const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 
 const isRoot = process.getuid?.() === 0;
+/** Unlinks in flight at once: enough to keep the thread pool busy. */
+const PARALLEL_UNLINKS = 8;
 
 /**
  * Applies one layer's members by the OCI image spec's changeset rules: an entry the layer does not list is
@@ -116,7 +119,8 @@ export class LayerRules {
   };
 
   /** After GNU tar has written the layer: whiteouts, the metadata of hardlinked inodes, and mtimes we disturbed. */
-  finish(): void {
+  async finish(): Promise<void> {
+    this.removals = { files: [], dirs: [] };
     for (const parts of this.opaque) {
       const dir = this.tree.dir(parts);
       if (dir) this.removeLower(dir, parts);
@@ -132,9 +136,14 @@ export class LayerRules {
         // Whiteouts hide only lower layers: a directory this layer also wrote keeps just its own children,
         // and one it did not list is a new folder, with nothing of the one it hides.
         this.removeLower(node, parts);
-        if (node.listed !== this.layer) this.renew(parent, parentParts, name, node);
+        if (node.listed !== this.layer) {
+          await this.flushRemovals();
+          this.renew(parent, parentParts, name, node);
+        }
       }
     }
+    await this.flushRemovals();
+    this.removals = undefined;
     for (const { parts, inode } of this.linkFixes) {
       const path = this.path(parts);
       if (isRoot) lchownSync(path, inode.uid, inode.gid);
@@ -267,10 +276,34 @@ export class LayerRules {
     const stat = lstatSync(path, { throwIfNoEntry: !notOnDisk(node) });
     if (stat?.isDirectory()) {
       if (node.kind !== 'dir') throw new Error(`${path} is a directory on disk but not in the layer tree`);
-      rmSync(path, { recursive: true, force: true });
-    } else if (stat) unlinkSync(path);
+      if (this.removals) this.removals.dirs.push(path);
+      else rmSync(path, { recursive: true, force: true });
+    } else if (stat) {
+      if (this.removals) this.removals.files.push(path);
+      else unlinkSync(path);
+    }
     parent.children.delete(name);
     this.markDirty(parent, parentParts);
+  }
+
+  /**
+   * Whiteouts' removals, queued by `remove` while `finish` runs: many files are unlinked at once on the
+   * thread pool (a layer may hide tens of thousands), then the folders one by one, since a hidden folder may
+   * hold another.
+   */
+  private removals: { files: Buffer[]; dirs: Buffer[] } | undefined;
+
+  private async flushRemovals(): Promise<void> {
+    const queued = this.removals;
+    if (!queued) return;
+    const { files, dirs } = queued;
+    this.removals = { files: [], dirs: [] };
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) await unlink(files[next++] as Buffer);
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_UNLINKS, files.length) }, worker));
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   }
 
   private markDirty(dir: DirNode, parts: readonly string[]): void {
