@@ -372,23 +372,31 @@ function dirMeta(header: TarHeader): DirMeta {
   };
 }
 
+/**
+ * Every inode in one shape, each field set here once (sha256 too, before the data gives it): V8 then shares
+ * one hidden class among them, where object spread and late fields gave each file of a layer its own (about
+ * 280 bytes a file; 26 MiB of a 100,000-file image's tree).
+ */
 function leafInode(header: TarHeader): Inode {
-  const { mode, uid, gid, mtime } = header;
-  const base = { mode, uid, gid, mtime, size: 0, xattrs: keptXattrs(header) };
-  switch (header.kind) {
-    case 'file':
-      return { ...base, type: 'file', size: header.size };
-    // Linux has no symlink permissions: every symlink reads 0777, whatever the layer said.
-    case 'symlink':
-      return { ...base, type: 'symlink', mode: 0o777, target: header.linkname };
-    case 'char':
-    case 'block':
-      return { ...base, type: header.kind, devmajor: header.devmajor, devminor: header.devminor };
-    case 'fifo':
-      return { ...base, type: 'fifo' };
-    default:
-      throw new Error(`unexpected member kind ${header.kind}`);
+  const { kind, uid, gid, mtime } = header;
+  if (kind !== 'file' && kind !== 'symlink' && kind !== 'char' && kind !== 'block' && kind !== 'fifo') {
+    throw new Error(`unexpected member kind ${kind}`);
   }
+  const device = kind === 'char' || kind === 'block';
+  return {
+    type: kind,
+    // Linux has no symlink permissions: every symlink reads 0777, whatever the layer said.
+    mode: kind === 'symlink' ? 0o777 : header.mode,
+    uid,
+    gid,
+    mtime,
+    size: kind === 'file' ? header.size : 0,
+    sha256: undefined,
+    target: kind === 'symlink' ? header.linkname : undefined,
+    devmajor: device ? header.devmajor : undefined,
+    devminor: device ? header.devminor : undefined,
+    xattrs: keptXattrs(header),
+  };
 }
 
 function keptXattrs(header: TarHeader): Record<string, string> | undefined {
