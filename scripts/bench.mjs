@@ -1,6 +1,8 @@
 #!/usr/bin/env zx
-// npm run bench [-- --rounds 5 --scale-rounds 2 --keep --quick --smoke | --render FILE [--also FILE...]]
+// npm run bench [-- --rounds 5 --scale-rounds 2 --engines 20.10,26 --keep --quick --smoke | --render FILE [--also FILE...]]
 // --keep leaves the bench images for the next run; --smoke uses tiny images to check the script itself.
+// Runs on Engine 20.10 (/var/run/docker.sock) and on Docker 26 with the containerd image store
+// (scripts/lib/modern-engine.mjs), one after the other, each interleaved round by round.
 // Builds its own images (no registry), then times the tool against the docker CLI doing the same job,
 // interleaved round by round, and writes BENCHMARKS.md. The machine is shared: read ratios, not seconds.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,9 +12,10 @@ import { execa } from 'execa';
 import { argv } from 'zx';
 import { buildTestImages } from '../docker/build-test-images.mjs';
 import { TEST_IMAGES } from '../docker/test-images.mjs';
-import { benchSpec, ensureBenchImage, removeBenchImages } from './bench/bench-image.mjs';
+import { BENCH_LABEL, benchSpec, ensureBenchImage, removeBenchImages } from './bench/bench-image.mjs';
 import { fitLine, median, timed, timedSteps } from './bench/measure.mjs';
 import { renderReport } from './bench/report.mjs';
+import { ensureModernEngine, MODERN_HOST } from './lib/modern-engine.mjs';
 
 const rounds = Number(argv.rounds ?? (argv.quick ? 1 : 5));
 const scaleRounds = Number(argv['scale-rounds'] ?? (argv.quick ? 1 : 2));
@@ -49,135 +52,183 @@ if (argv.render) {
   console.log(report);
   process.exit(0);
 }
-const machine = await describeMachine();
-await cleanOutputs();
-log(`machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadStart}`);
+const ENGINES = {
+  '20.10': { name: 'Engine 20.10', host: 'unix:///var/run/docker.sock' },
+  26: { name: 'Docker 26, containerd image store', host: MODERN_HOST },
+};
+const engineKeys = String(argv.engines ?? '20.10,26').split(',');
 await execa('npm', ['run', 'build'], { cwd: root, reject: false });
 await execa('test', ['-f', join(root, 'dist/cli/main.js')]);
 await buildTestImages({ log });
-const shellId = await imageId(TEST_IMAGES.shell);
 const template = await readFile(join(root, 'templates/Dockerfile'), 'utf8');
-/** Every bench image used this run, to find what --cache kept for it. */
-const benchImageIds = [];
+let shellId;
+/** Every bench image used on the current engine, to find what --cache kept for it. */
+let benchImageIds = [];
 
-try {
-  const mainId = await ensureBenchImage(MAIN, { log });
-  benchImageIds.push(mainId);
-  const mainShape = await imageShape(mainId);
-  log(
-    `main image: ${(mainShape.bytes / 1e6).toFixed(0)} MB, ${mainShape.entries} entries, ${mainShape.layers} layers`,
-  );
+const perEngine = [];
+for (const key of engineKeys) {
+  const engine = ENGINES[key];
+  if (!engine) throw new Error(`--engines: unknown engine ${key} (20.10 or 26)`);
+  if (key === '26') await ensureModernEngine({ log });
+  if (key === '26') await copyToEngine(TEST_IMAGES.shell, engine.host);
+  // The tool and every docker command below read it.
+  process.env.DOCKER_HOST = engine.host;
+  process.env.DOCKER_CONTEXT = '';
+  shellId = await imageId(TEST_IMAGES.shell);
+  benchImageIds = [];
+  log(`engine: ${engine.name}`);
+  perEngine.push({ engine: engine.name, ...(await benchEngine()) });
+}
+const all = { engines: perEngine };
+await writeFile(
+  join(root, '.bench', smoke ? 'results.smoke.json' : 'results.json'),
+  JSON.stringify(all, null, 2),
+);
+const report = renderReport(all);
+await writeFile(join(root, smoke ? '.bench/BENCHMARKS.smoke.md' : 'BENCHMARKS.md'), report);
+console.log(report);
 
-  // Fill the cache once, untimed: the timed cached runs are the repeated runs of the issue.
-  await tool(mainId, 'warm-up', ['--cache']);
-  const runs = {
-    toolArticle: () => tool(mainId, 'tool-article', []),
-    cliArticle: () => cliArticle(mainId, 'cli-article'),
-    toolCached: () => tool(mainId, 'tool-cached', ['--cache']),
-    toolFast: () => tool(mainId, 'tool-fast', ['--method', 'fast']),
-    cliCp: () => cliCreateCp(mainId, 'cli-cp'),
-    cliExport: () => cliCreateExport(mainId, 'cli-export'),
-    saveToNull: () => streamToNull(['save', mainId]),
-    exportToNull: () => withCreated(mainId, (id) => streamToNull(['export', id])),
-  };
-  const samples = Object.fromEntries(Object.keys(runs).map((name) => [name, []]));
-  const names = Object.keys(runs);
-  for (let round = 0; round < rounds; round++) {
-    // Rotate the order each round so no method always runs right after the same neighbour.
-    const order = names.map((_, i) => names[(i + round) % names.length]);
-    for (const name of order) {
-      samples[name].push(await runs[name]());
-      await cleanOutputs();
-    }
+/** The whole bench on the engine DOCKER_HOST names. */
+async function benchEngine() {
+  const machine = await describeMachine();
+  await cleanOutputs();
+  log(`machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadStart}`);
+  try {
+    const mainId = await ensureBenchImage(MAIN, { log });
+    benchImageIds.push(mainId);
+    const mainShape = await imageShape(mainId);
     log(
-      `round ${round + 1}/${rounds}: ${names.map((n) => `${n} ${samples[n].at(-1).seconds.toFixed(2)}s`).join(', ')}`,
+      `main image: ${(mainShape.bytes / 1e6).toFixed(0)} MB, ${mainShape.entries} entries, ${mainShape.layers} layers`,
     );
-  }
-  const main = Object.fromEntries(
-    names.map((name) => [
-      name,
-      {
-        median: median(samples[name].map((s) => s.seconds)),
-        seconds: samples[name].map((s) => s.seconds),
-        rssMiB: Math.max(0, ...samples[name].map((s) => s.rssMiB ?? 0)),
-      },
-    ]),
-  );
-  const ratios = {
-    article: ratioOfMedians(samples.toolArticle, samples.cliArticle),
-    cached: ratioOfMedians(samples.toolCached, samples.cliArticle),
-    fastVsExport: ratioOfMedians(samples.toolFast, samples.cliExport),
-    fastVsCp: ratioOfMedians(samples.toolFast, samples.cliCp),
-    saveVsExport: ratioOfMedians(samples.saveToNull, samples.exportToNull),
-  };
-  await removeToolImages();
 
-  const scaling = { sizes: [], counts: [] };
-  for (const [kind, specs] of [
-    ['sizes', SIZES],
-    ['counts', COUNTS],
-  ]) {
-    for (const spec of specs) {
-      const id = spec === MAIN ? mainId : await ensureBenchImage(spec, { log });
-      const shape = spec === MAIN ? mainShape : await imageShape(id);
-      const point = {
-        name: spec.name,
-        ...shape,
-        toolFast: [],
-        toolArticle: [],
-        cliExport: [],
-        rssMiB: { toolFast: 0, toolArticle: 0 },
-      };
-      for (let round = 0; round < scaleRounds; round++) {
-        for (const [name, run] of [
-          ['toolFast', () => tool(id, 'scale-fast', ['--method', 'fast'])],
-          ['cliExport', () => cliCreateExport(id, 'scale-export')],
-          ['toolArticle', () => tool(id, 'scale-article', [])],
-        ]) {
-          const sample = await run();
-          point[name].push(sample.seconds);
-          if (name in point.rssMiB) point.rssMiB[name] = Math.max(point.rssMiB[name], sample.rssMiB);
-          await cleanOutputs();
-        }
+    // Fill the cache once, untimed: the timed cached runs are the repeated runs of the issue.
+    await tool(mainId, 'warm-up', ['--cache']);
+    const runs = {
+      toolArticle: () => tool(mainId, 'tool-article', []),
+      cliArticle: () => cliArticle(mainId, 'cli-article'),
+      toolCached: () => tool(mainId, 'tool-cached', ['--cache']),
+      toolFast: () => tool(mainId, 'tool-fast', ['--method', 'fast']),
+      cliCp: () => cliCreateCp(mainId, 'cli-cp'),
+      cliExport: () => cliCreateExport(mainId, 'cli-export'),
+      saveToNull: () => streamToNull(['save', mainId]),
+      exportToNull: () => withCreated(mainId, (id) => streamToNull(['export', id])),
+    };
+    const samples = Object.fromEntries(Object.keys(runs).map((name) => [name, []]));
+    const names = Object.keys(runs);
+    /** The machine's 1-minute load at the start of each round (/proc/loadavg): the other work on it. */
+    const roundLoads = [];
+    for (let round = 0; round < rounds; round++) {
+      roundLoads.push((await readFile('/proc/loadavg', 'utf8')).split(' ')[0]);
+      // Rotate the order each round so no method always runs right after the same neighbour.
+      const order = names.map((_, i) => names[(i + round) % names.length]);
+      for (const name of order) {
+        samples[name].push(await runs[name]());
+        await cleanOutputs();
       }
       log(
-        `${spec.name}: fast ${median(point.toolFast).toFixed(2)}s, export ${median(point.cliExport).toFixed(2)}s, article ${median(point.toolArticle).toFixed(2)}s, peak RSS fast ${point.rssMiB.toolFast.toFixed(0)} MiB, article ${point.rssMiB.toolArticle.toFixed(0)} MiB`,
+        `round ${round + 1}/${rounds}: ${names.map((n) => `${n} ${samples[n].at(-1).seconds.toFixed(2)}s`).join(', ')}`,
       );
-      scaling[kind].push(point);
-      if (!argv.keep && spec !== MAIN) await removeBenchImage(spec);
     }
+    const main = Object.fromEntries(
+      names.map((name) => [
+        name,
+        {
+          median: median(samples[name].map((s) => s.seconds)),
+          seconds: samples[name].map((s) => s.seconds),
+          rssMiB: Math.max(0, ...samples[name].map((s) => s.rssMiB ?? 0)),
+        },
+      ]),
+    );
+    const ratios = {
+      article: ratioOfMedians(samples.toolArticle, samples.cliArticle),
+      cached: ratioOfMedians(samples.toolCached, samples.cliArticle),
+      fastVsExport: ratioOfMedians(samples.toolFast, samples.cliExport),
+      fastVsCp: ratioOfMedians(samples.toolFast, samples.cliCp),
+      saveVsExport: ratioOfMedians(samples.saveToNull, samples.exportToNull),
+    };
+    await removeToolImages();
+
+    const scaling = { sizes: [], counts: [] };
+    for (const [kind, specs] of [
+      ['sizes', SIZES],
+      ['counts', COUNTS],
+    ]) {
+      for (const spec of specs) {
+        const id = spec === MAIN ? mainId : await ensureBenchImage(spec, { log });
+        const shape = spec === MAIN ? mainShape : await imageShape(id);
+        const point = {
+          name: spec.name,
+          ...shape,
+          toolFast: [],
+          toolArticle: [],
+          cliExport: [],
+          rssMiB: { toolFast: 0, toolArticle: 0 },
+        };
+        for (let round = 0; round < scaleRounds; round++) {
+          for (const [name, run] of [
+            ['toolFast', () => tool(id, 'scale-fast', ['--method', 'fast'])],
+            ['cliExport', () => cliCreateExport(id, 'scale-export')],
+            ['toolArticle', () => tool(id, 'scale-article', [])],
+          ]) {
+            const sample = await run();
+            point[name].push(sample.seconds);
+            if (name in point.rssMiB) point.rssMiB[name] = Math.max(point.rssMiB[name], sample.rssMiB);
+            await cleanOutputs();
+          }
+        }
+        log(
+          `${spec.name}: fast ${median(point.toolFast).toFixed(2)}s, export ${median(point.cliExport).toFixed(2)}s, article ${median(point.toolArticle).toFixed(2)}s, peak RSS fast ${point.rssMiB.toolFast.toFixed(0)} MiB, article ${point.rssMiB.toolArticle.toFixed(0)} MiB`,
+        );
+        scaling[kind].push(point);
+        if (!argv.keep && spec !== MAIN) await removeBenchImage(spec);
+      }
+    }
+    const fits = {
+      bytes: Object.fromEntries(
+        ['toolFast', 'toolArticle', 'cliExport'].map((m) => [
+          m,
+          fitLine(scaling.sizes.map((p) => [p.bytes / 1e6, median(p[m])])),
+        ]),
+      ),
+      entries: Object.fromEntries(
+        ['toolFast', 'toolArticle', 'cliExport'].map((m) => [
+          m,
+          fitLine(scaling.counts.map((p) => [p.entries / 1000, median(p[m])])),
+        ]),
+      ),
+    };
+    machine.loadEnd = os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+    // Each round's own ratios: how often a target was met, not only whether the medians met it.
+    const perRound = Array.from({ length: rounds }, (_, i) => ({
+      load: roundLoads[i],
+      article: samples.toolArticle[i].seconds / samples.cliArticle[i].seconds,
+      cached: samples.toolCached[i].seconds / samples.cliArticle[i].seconds,
+      fastVsExport: samples.toolFast[i].seconds / samples.cliExport[i].seconds,
+      rssMiB: Math.max(
+        samples.toolFast[i].rssMiB,
+        samples.toolArticle[i].rssMiB,
+        samples.toolCached[i].rssMiB,
+      ),
+    }));
+    // Kept so the report can be written again without measuring again: npm run bench -- --render FILE.
+    return { machine, rounds, scaleRounds, mainShape, main, ratios, perRound, scaling, fits };
+  } finally {
+    await cleanOutputs();
+    await removeToolImages();
+    if (!argv.keep) await removeBenchImages();
   }
-  const fits = {
-    bytes: Object.fromEntries(
-      ['toolFast', 'toolArticle', 'cliExport'].map((m) => [
-        m,
-        fitLine(scaling.sizes.map((p) => [p.bytes / 1e6, median(p[m])])),
-      ]),
-    ),
-    entries: Object.fromEntries(
-      ['toolFast', 'toolArticle', 'cliExport'].map((m) => [
-        m,
-        fitLine(scaling.counts.map((p) => [p.entries / 1000, median(p[m])])),
-      ]),
-    ),
-  };
-  machine.loadEnd = os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-  const results = { machine, rounds, scaleRounds, mainShape, main, ratios, scaling, fits };
-  // Kept so the report can be written again without measuring again: npm run bench -- --render FILE.
-  await writeFile(
-    join(root, '.bench', smoke ? 'results.smoke.json' : 'results.json'),
-    JSON.stringify(results, null, 2),
-  );
-  const report = renderReport(results);
-  await writeFile(join(root, smoke ? '.bench/BENCHMARKS.smoke.md' : 'BENCHMARKS.md'), report);
-  console.log(report);
-} finally {
-  await cleanOutputs();
-  await removeToolImages();
-  if (!argv.keep) await removeBenchImages();
+}
+
+/** `docker save` on the main engine into `host`'s `docker load`, unless it holds the image already. */
+async function copyToEngine(image, host) {
+  const env = { ...process.env, DOCKER_HOST: host, DOCKER_CONTEXT: '' };
+  if ((await execa('docker', ['image', 'inspect', image], { env, reject: false })).exitCode === 0) return;
+  await execa('sh', ['-c', 'docker save "$1" | DOCKER_HOST="$2" docker load --quiet', 'sh', image, host], {
+    env: { ...process.env, DOCKER_HOST: ENGINES['20.10'].host, DOCKER_CONTEXT: '' },
+  });
 }
 
 /** The tool as a user runs it; no --label, which would cost its build one more step. */
@@ -206,7 +257,9 @@ async function tool(image, name, extra) {
 async function cliArticle(image, name) {
   const tag = `distroless-contents-bench/cli-article:${process.pid}`;
   const container = `distroless-contents-bench-cli-${process.pid}`;
-  const dockerfile = template.replace('{{image}}', image).replace('{{base}}', shellId);
+  const { renderDockerfile } = await import(join(root, 'dist/template.js'));
+  // The article's Dockerfile with one LABEL step, as the tool's has (a bench label, so leftovers are found).
+  const dockerfile = renderDockerfile({ image, base: shellId, labels: { [BENCH_LABEL]: 'cli' } }, template);
   const env = { DOCKER_BUILDKIT: '0' };
   try {
     return await timedSteps([
@@ -279,8 +332,12 @@ async function cleanOutputs() {
 async function removeToolImages() {
   const { cacheKey, CACHE_LABEL } = await import(join(root, 'dist/extract/cache.js'));
   const { renderDockerfile } = await import(join(root, 'dist/template.js'));
+  const { TOOL_LABEL, TOOL_NAME } = await import(join(root, 'dist/labels.js'));
   for (const id of benchImageIds) {
-    const key = cacheKey(renderDockerfile({ image: id, base: shellId }), undefined);
+    const key = cacheKey(
+      renderDockerfile({ image: id, base: shellId, labels: { [TOOL_LABEL]: TOOL_NAME } }),
+      undefined,
+    );
     const { stdout } = await execa('docker', ['images', '-q', '--filter', `label=${CACHE_LABEL}=${key}`]);
     const ids = [...new Set(stdout.split('\n').filter(Boolean))];
     if (ids.length > 0) await execa('docker', ['image', 'rm', '--force', ...ids], { reject: false });

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
+import { saveImage } from '../docker/save-image.js';
 import type { ManifestEntry } from '../manifest.js';
 import { splitPath } from '../tar/member-path.js';
 import { createLayerFilter } from './fast/layer-filter.js';
@@ -69,7 +70,7 @@ async function pathsMissingFromArchive(
   );
   const paths = new Set<string>();
   try {
-    const archive = (await docker.getImage(image.Id).get()) as unknown as Readable;
+    const archive = await saveImage(docker, image.Id, signal);
     await readSave(archive, {
       diffIds: image.RootFS?.Layers ?? [],
       spillDir,

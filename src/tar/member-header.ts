@@ -76,8 +76,11 @@ export function encodeMember(header: TarHeader): Buffer[] {
 
 /** Zero bytes that end a member's data of `size` bytes on a block boundary. */
 export function dataPadding(size: number): Buffer {
-  return Buffer.alloc(padding(size));
+  return ZERO_BLOCK.subarray(0, padding(size));
 }
+
+/** Shared and never written: padding is read-only bytes for the pipe, one allocation for all members. */
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
 
 interface HeaderFields {
   readonly name: Buffer;
@@ -108,7 +111,7 @@ function headerBlock(fields: HeaderFields): Buffer {
   octal(block, 337, 8, fields.devminor ?? 0);
   block.fill(0x20, 148, 156);
   let sum = 0;
-  for (const byte of block) sum += byte;
+  for (let i = 0; i < BLOCK; i++) sum += block[i] as number;
   block.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8, 'latin1');
   return block;
 }

@@ -67,19 +67,27 @@ interface RawHeader {
 /** Go's block.getFormat: the checksum (unsigned or signed sums), then the magic. */
 function formatOf(block: Buffer): Format {
   const stored = tryOctal(block.subarray(148, 156));
-  let unsigned = 0;
-  let signed = 0;
+  // The checksum field counts as eight spaces; a signed sum differs by 256 for each byte of 0x80 or more.
+  let unsigned = 8 * 0x20;
+  let high = 0;
   for (let i = 0; i < BLOCK; i++) {
-    const byte = i >= 148 && i < 156 ? 0x20 : (block[i] as number);
+    if (i === 148) i = 156;
+    const byte = block[i] as number;
     unsigned += byte;
-    signed += byte >= 0x80 ? byte - 0x100 : byte;
+    if (byte >= 0x80) high++;
   }
+  const signed = unsigned - 0x100 * high;
   if (stored === undefined || (stored !== BigInt(unsigned) && stored !== BigInt(signed))) return 'unknown';
   const magic = block.toString('latin1', 257, 263);
   if (magic === 'ustar\0' && block.toString('latin1', 508, 512) === 'tar\0') return 'star';
   if (magic === 'ustar\0') return 'ustar';
   if (magic === 'ustar ' && block.toString('latin1', 263, 265) === ' \0') return 'gnu';
   return 'v7';
+}
+
+function isZeroBlock(block: Buffer): boolean {
+  for (let i = 0; i < BLOCK; i++) if (block[i] !== 0) return false;
+  return true;
 }
 
 /** Go's parser.parseString: the bytes up to the first NUL, as a latin1 string. */
@@ -285,7 +293,7 @@ export class TarParser {
   }
 
   #header(block: Buffer): void {
-    const zero = block.every((byte) => byte === 0);
+    const zero = isZeroBlock(block);
     if (this.#state.at === 'zero') {
       if (!zero) throw new TarFormatError('a block of zeros is followed by a header');
       this.#state = { at: 'end' };

@@ -73,6 +73,6 @@ export async function applyLayer(
   }
   if (failure) throw failure;
   options.xattrRefusals?.push(...xattrRefusals(result.stderr));
-  rules.finish();
+  await rules.finish();
   return skipped;
 }

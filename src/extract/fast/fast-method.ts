@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { daemonMessage } from '../../docker/client.js';
 import { ensureImage, type PullPolicy } from '../../docker/image.js';
+import { saveImage } from '../../docker/save-image.js';
 import { DistrolessContentsError, DockerError, OutputError } from '../../errors.js';
 import type { ManifestEntry } from '../../manifest.js';
 import { type ProgressListener, step } from '../../progress.js';
@@ -66,8 +67,7 @@ export async function dumpImageLayers(
   try {
     let archive: Readable;
     try {
-      // The ID, not the name: dockerode does not URL-encode names.
-      archive = (await docker.getImage(image.Id).get()) as unknown as Readable;
+      archive = await saveImage(docker, image.Id, signal);
     } catch (error) {
       signal?.throwIfAborted();
       throw new DockerError('EXTRACT_FAILED', saveFailureMessage(image.Id, daemonMessage(error)), {

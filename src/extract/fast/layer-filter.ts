@@ -23,6 +23,8 @@ export type MemberHandler = (header: TarHeader) => { readonly keep: boolean; rea
  */
 export function createLayerFilter(handler: MemberHandler): Transform {
   let out: Buffer[] = [];
+  /** Data chunks for the handlers' sinks, hashed once the chunk's output is on its way to GNU tar. */
+  let sinkWork: (DataSink | Buffer | null)[] = [];
   const parser = new TarParser({
     entry(entry) {
       // Engines ignore global headers (Go returns them as entries of their own); GNU tar never sees one.
@@ -35,10 +37,10 @@ export function createLayerFilter(handler: MemberHandler): Transform {
       return {
         update(chunk) {
           out.push(chunk);
-          sink?.update(chunk);
+          if (sink) sinkWork.push(sink, chunk);
         },
         end() {
-          sink?.end();
+          if (sink) sinkWork.push(sink, null);
           out.push(dataPadding(header.size));
         },
       };
@@ -46,11 +48,22 @@ export function createLayerFilter(handler: MemberHandler): Transform {
   });
 
   const drain = (stream: Transform): void => {
-    for (const piece of out) if (piece.length > 0) stream.push(piece);
+    pushCoalesced(stream, out);
     out = [];
+    const work = sinkWork;
+    sinkWork = [];
+    for (let i = 0; i < work.length; i += 2) {
+      const sink = work[i] as DataSink;
+      const chunk = work[i + 1] as Buffer | null;
+      if (chunk) sink.update(chunk);
+      else sink.end();
+    }
   };
 
   return new Transform({
+    // Output is pushed in few, large pieces: GNU tar's pipe takes one write per push.
+    writableHighWaterMark: 256 * 1024,
+    readableHighWaterMark: 256 * 1024,
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       try {
         if (!parser.ended) parser.write(chunk);
@@ -68,11 +81,38 @@ export function createLayerFilter(handler: MemberHandler): Transform {
         callback(error as Error);
         return;
       }
+      out.push(Buffer.alloc(1024));
       drain(this);
-      this.push(Buffer.alloc(1024));
       callback();
     },
   });
+}
+
+/** Pieces at least this long go out as they are (no copy); shorter runs are joined into one buffer. */
+const COPY_LIMIT = 16 * 1024;
+
+/**
+ * Pushes `pieces` with few pushes and no copy of large data: headers, padding and small files between two
+ * large pieces are joined (one write into GNU tar's pipe instead of one per piece).
+ */
+function pushCoalesced(stream: Transform, pieces: readonly Buffer[]): void {
+  let run: Buffer[] = [];
+  let runBytes = 0;
+  const flushRun = () => {
+    if (runBytes > 0) stream.push(run.length === 1 ? run[0] : Buffer.concat(run, runBytes));
+    run = [];
+    runBytes = 0;
+  };
+  for (const piece of pieces) {
+    if (piece.length >= COPY_LIMIT) {
+      flushRun();
+      stream.push(piece);
+    } else if (piece.length > 0) {
+      run.push(piece);
+      runBytes += piece.length;
+    }
+  }
+  flushRun();
 }
 
 /** Go's latest time, where the engine stops trusting a layer's times (moby's system.Chtimes). */

@@ -10,6 +10,7 @@ import {
   unlinkSync,
   utimesSync,
 } from 'node:fs';
+import { rm, unlink } from 'node:fs/promises';
 import { encodeBytes } from '../../tar/byte-string.js';
 import { splitPath } from '../../tar/member-path.js';
 import { paxTime } from '../../tar/pax-time.js';
@@ -31,6 +32,8 @@ const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 
 const isRoot = process.getuid?.() === 0;
+/** Unlinks in flight at once: enough to keep the thread pool busy. */
+const PARALLEL_UNLINKS = 8;
 
 /**
  * Applies one layer's members by the OCI image spec's changeset rules: an entry the layer does not list is
@@ -164,7 +167,8 @@ export class LayerRules {
   }
 
   /** After GNU tar has written the layer: whiteouts, the metadata of hardlinked inodes, and mtimes we disturbed. */
-  finish(): void {
+  async finish(): Promise<void> {
+    this.removals = { files: [], dirs: [] };
     for (const parts of this.opaque) {
       const dir = this.tree.dir(parts);
       if (dir) this.removeLower(dir, parts);
@@ -180,9 +184,14 @@ export class LayerRules {
         // Whiteouts hide only lower layers: a directory this layer also wrote keeps just its own children,
         // and one it did not list is a new folder, with nothing of the one it hides.
         this.removeLower(node, parts);
-        if (node.listed !== this.layer) this.renew(parent, parentParts, name, node);
+        if (node.listed !== this.layer) {
+          await this.flushRemovals();
+          this.renew(parent, parentParts, name, node);
+        }
       }
     }
+    await this.flushRemovals();
+    this.removals = undefined;
     for (const { parts, inode } of this.linkFixes) {
       const path = this.path(parts);
       if (isRoot) lchownSync(path, inode.uid, inode.gid);
@@ -321,11 +330,35 @@ export class LayerRules {
     const stat = lstatSync(path, { throwIfNoEntry: !notOnDisk(node) });
     if (stat?.isDirectory()) {
       if (node.kind !== 'dir') throw new Error(`${path} is a directory on disk but not in the layer tree`);
-      rmSync(path, { recursive: true, force: true });
-    } else if (stat) unlinkSync(path);
+      if (this.removals) this.removals.dirs.push(path);
+      else rmSync(path, { recursive: true, force: true });
+    } else if (stat) {
+      if (this.removals) this.removals.files.push(path);
+      else unlinkSync(path);
+    }
     this.tree.facts.removed(node, [...parentParts, name], this.layer);
     parent.children.delete(name);
     this.markDirty(parent, parentParts);
+  }
+
+  /**
+   * Whiteouts' removals, queued by `remove` while `finish` runs: many files are unlinked at once on the
+   * thread pool (a layer may hide tens of thousands), then the folders one by one, since a hidden folder may
+   * hold another.
+   */
+  private removals: { files: Buffer[]; dirs: Buffer[] } | undefined;
+
+  private async flushRemovals(): Promise<void> {
+    const queued = this.removals;
+    if (!queued) return;
+    const { files, dirs } = queued;
+    this.removals = { files: [], dirs: [] };
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) await unlink(files[next++] as Buffer);
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_UNLINKS, files.length) }, worker));
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   }
 
   private markDirty(dir: DirNode, parts: readonly string[]): void {
@@ -401,23 +434,31 @@ function dirMeta(header: TarHeader): DirMeta {
   };
 }
 
+/**
+ * Every inode in one shape, each field set here once (sha256 too, before the data gives it): V8 then shares
+ * one hidden class among them, where object spread and late fields gave each file of a layer its own (about
+ * 280 bytes a file; 26 MiB of a 100,000-file image's tree).
+ */
 function leafInode(header: TarHeader): Inode {
-  const { mode, uid, gid, mtime } = header;
-  const base = { mode, uid, gid, mtime, size: 0, xattrs: keptXattrs(header) };
-  switch (header.kind) {
-    case 'file':
-      return { ...base, type: 'file', size: header.size };
-    // Linux has no symlink permissions: every symlink reads 0777, whatever the layer said.
-    case 'symlink':
-      return { ...base, type: 'symlink', mode: 0o777, target: header.linkname };
-    case 'char':
-    case 'block':
-      return { ...base, type: header.kind, devmajor: header.devmajor, devminor: header.devminor };
-    case 'fifo':
-      return { ...base, type: 'fifo' };
-    default:
-      throw new Error(`unexpected member kind ${header.kind}`);
+  const { kind, uid, gid, mtime } = header;
+  if (kind !== 'file' && kind !== 'symlink' && kind !== 'char' && kind !== 'block' && kind !== 'fifo') {
+    throw new Error(`unexpected member kind ${kind}`);
   }
+  const device = kind === 'char' || kind === 'block';
+  return {
+    type: kind,
+    // Linux has no symlink permissions: every symlink reads 0777, whatever the layer said.
+    mode: kind === 'symlink' ? 0o777 : header.mode,
+    uid,
+    gid,
+    mtime,
+    size: kind === 'file' ? header.size : 0,
+    sha256: undefined,
+    target: kind === 'symlink' ? header.linkname : undefined,
+    devmajor: device ? header.devmajor : undefined,
+    devminor: device ? header.devminor : undefined,
+    xattrs: keptXattrs(header),
+  };
 }
 
 function keptXattrs(header: TarHeader): Record<string, string> | undefined {
