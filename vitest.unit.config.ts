@@ -19,6 +19,7 @@ export default defineConfig({
       'test/inspect/diff.test.ts',
       'test/inspect/glob.test.ts',
       'test/inspect/human-size.test.ts',
+      'test/inspect/report-method.test.ts',
       'test/inspect/mode-string.test.ts',
       'test/properties/cli-flags.property.test.ts',
       'test/properties/template.property.test.ts',

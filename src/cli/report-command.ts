@@ -4,9 +4,10 @@ import { formatReportHtml } from '../inspect/format-html.js';
 import { formatPackageQueriesText, unansweredQueries } from '../inspect/format-package-files-text.js';
 import { formatReportText } from '../inspect/format-text.js';
 import { withTarget } from '../inspect/load-target.js';
-import { DEFAULT_DEPTH, DEFAULT_TOP, reportFor } from '../inspect/report.js';
+import { DEFAULT_DEPTH, DEFAULT_TOP, reportFor, reportMethod } from '../inspect/report.js';
 import { countOption, imageTargetOptions } from '../inspect/target-options.js';
 import { commandLine } from '../invocation.js';
+import { checkMethod } from '../options.js';
 import { visible, visibleJson, visibleLines } from '../text/visible.js';
 import { targetContext } from './progress-reporter.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
@@ -63,12 +64,7 @@ export async function reportCommand(argv: string[], context: CommandContext): Pr
   const top = countOption('top', values.top, DEFAULT_TOP, 0);
   const quiet = values.quiet ?? false;
   const layers = values.layers ?? false;
-  if (layers && values.method === 'article') {
-    throw new UsageError(
-      '--layers reads the layers of the image, and --method article reads none: drop --method article.',
-    );
-  }
-  const method = layers && values.method === undefined ? 'fast' : values.method;
+  const method = reportMethod(layers, checkMethod(values.method));
   const options = {
     ...imageTargetOptions({ ...values, method }, targetContext(context.signal, quiet)),
     manifest: values.manifest,

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { ImageLayer, LayerEfficiency } from '../manifest.js';
+import type { ImageLayer, LayerChange, LayerEfficiency } from '../manifest.js';
 import { visible } from '../text/visible.js';
 import type { Target } from './target.js';
 
@@ -39,7 +39,7 @@ export function layerReport(target: Target): LayerReport {
   }
   const wellFormed =
     Array.isArray(image.layers) &&
-    image.layers.every((layer) => typeof layer?.size === 'number') &&
+    image.layers.every(wellFormedLayer) &&
     typeof image.efficiency?.score === 'number';
   if (!wellFormed) {
     throw new UsageError(
@@ -71,4 +71,31 @@ export function layerReport(target: Target): LayerReport {
     userBytes,
     wastedUserShare: userBytes === 0 ? null : efficiency.wasted_bytes / userBytes,
   };
+}
+
+const isCount = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+const isChange = (value: unknown) =>
+  value === undefined || (isCount((value as LayerChange)?.files) && isCount((value as LayerChange)?.bytes));
+
+/** Every field the text, the JSON and the page read, of the shape extract writes (a manifest is only JSON). */
+function wellFormedLayer(layer: unknown): boolean {
+  if (typeof layer !== 'object' || layer === null) return false;
+  const { index, diff_id, created_by, size, added, changed, deleted, wasted, removed } = layer as ImageLayer;
+  // A layer (not an empty history step) has all its facts: the page reads them without asking.
+  const change = (value: unknown) => (index === undefined || value !== undefined) && isChange(value);
+  return (
+    isCount(size) &&
+    (index === undefined || isCount(index)) &&
+    (diff_id === undefined || typeof diff_id === 'string') &&
+    (created_by === undefined || typeof created_by === 'string') &&
+    (wasted === undefined || isCount(wasted)) &&
+    change(added) &&
+    change(changed) &&
+    change(deleted) &&
+    (removed === undefined ||
+      (Array.isArray(removed) &&
+        removed.every(
+          (item) => typeof item?.path === 'string' && isCount(item.files) && isCount(item.bytes),
+        )))
+  );
 }

@@ -1,4 +1,6 @@
+import { UsageError } from '../errors.js';
 import type { ImageInfo } from '../manifest.js';
+import type { ExtractMethod } from '../options.js';
 import { type Accounts, readAccounts } from './accounts.js';
 import { type DuTable, duTable } from './du.js';
 import { imageFiles } from './image-files.js';
@@ -73,10 +75,24 @@ export async function reportFor(
   target: TargetArgument,
   options: ReportOptions & TargetArgumentOptions = {},
 ): Promise<Report> {
-  const method = options.layers && options.method === undefined ? 'fast' : options.method;
+  const method = reportMethod(options.layers ?? false, options.method);
   return withTargetArguments([target], { ...options, method }, ([loaded]) =>
     reportLoaded(loaded as Target, options),
   );
+}
+
+/**
+ * The method an image target of a report is dumped with: `--layers` needs the layers read, so it means
+ * `fast` unless told otherwise, and refuses `article`, before any work.
+ */
+export function reportMethod(layers: boolean, method: ExtractMethod | undefined): ExtractMethod | undefined {
+  if (!layers) return method;
+  if (method === 'article') {
+    throw new UsageError(
+      '--layers reads the layers of the image, and --method article reads none: drop --method article.',
+    );
+  }
+  return 'fast';
 }
 
 async function reportLoaded(target: Target, options: ReportOptions): Promise<Report> {

@@ -10,8 +10,9 @@ const SLASH = 0x2f;
 /**
  * Calls `use` with a name of `path` that the kernel accepts however long `path` is. A dump may hold paths
  * as long as PATH_MAX below its own folder, longer than that with the folder's absolute path before them:
- * those are reached by opening the folders along the path in steps of at most 2 KiB (never through a
- * symlink) and naming the rest below the last one's /proc/self/fd entry, as GNU tar does with its folders.
+ * those are reached by opening the folders along the path in steps of at most 2 KiB and naming the rest
+ * below the last one's /proc/self/fd entry, as GNU tar does with its folders. O_NOFOLLOW guards only the last
+ * folder of each step: callers pass paths they built from folders they listed and lstat'd themselves.
  */
 export function withShortPath<T>(path: Buffer, use: (short: Buffer) => T): T {
   if (path.length < STEP || !hasProcFd) return use(path);

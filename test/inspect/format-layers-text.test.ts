@@ -78,6 +78,28 @@ describe('the layer table', () => {
     );
   });
 
+  it.each([
+    ['a created_by that is no string', { created_by: 5 }],
+    ['a layer without its added files', { added: undefined }],
+    ['removed that is no list', { removed: null }],
+    ['a negative size', { size: -1 }],
+  ])('refuses a layer record with %s, in one line', async (_what, edit) => {
+    const { entries: _e, ...first } = layers.layers[0] as LayerReport['layers'][number];
+    const target = {
+      kind: 'manifest',
+      spec: 'edited.json',
+      manifestPath: '/edited.json',
+      folder: null,
+      image: { reference: 'x', layers: [{ ...first, ...edit }], efficiency: layers.efficiency },
+      entries: [],
+      ownersFrom: 'manifest',
+      notes: [],
+    } as unknown as Target;
+    await expect(reportFor(target, { layers: true })).rejects.toThrow(
+      /^Cannot show --layers for edited\.json: its manifest's image\.layers or image\.efficiency is not as extract writes them; dump the image again\.$/,
+    );
+  });
+
   it('refuses layer records that are not as extract writes them, in one line', async () => {
     const target = {
       kind: 'manifest',
