@@ -74,6 +74,7 @@ async function loadFolder(spec: string, options: LoadTargetOptions): Promise<Tar
       ownersFrom: 'manifest',
       notes: [
         `Entries and owners come from the manifest ${visible(manifestPath)}; file contents from ${visible(folder)}.`,
+        ...selectionNotes(manifest.paths),
       ],
     };
   }
@@ -120,6 +121,7 @@ async function loadManifest(spec: string): Promise<Target> {
       folder === null
         ? `No dump folder ${visible(besideFolder)} beside the manifest: users, OS and packages cannot be read (file contents are not in a manifest).`
         : `File contents come from ${visible(folder)}, the dump folder beside the manifest.`,
+      ...selectionNotes(manifest.paths),
     ],
   };
 }
@@ -159,6 +161,14 @@ async function withImage<T>(spec: string, options: LoadTargetOptions, use: (targ
   }
   await removeTree(temporary);
   return value;
+}
+
+/** A `--path` dump holds part of the image: whatever a report or diff says of it is about that part. */
+function selectionNotes(paths: readonly string[] | undefined): string[] {
+  if (!paths) return [];
+  return [
+    `Holds only ${paths.map(visible).join(', ')} of the image (extract --path): totals, packages and findings are of those paths alone.`,
+  ];
 }
 
 async function statOrUndefined(path: string) {

@@ -86,6 +86,16 @@ describe('withTarget', () => {
     await expect(withTarget(spec, {}, async () => 0)).rejects.toBeInstanceOf(UsageError);
   });
 
+  it('says of a --path dump, read by folder or by manifest, that it holds only those paths', async () => {
+    const partial = join(work, 'partial.json');
+    writeFileSync(partial, JSON.stringify({ ...manifest, paths: ['/etc', '/usr/share/zoneinfo'] }));
+    const note =
+      'Holds only /etc, /usr/share/zoneinfo of the image (extract --path): totals, packages and findings are of those paths alone.';
+    expect((await withTarget(partial, {}, async (t) => t)).notes).toContain(note);
+    expect((await withTarget(folder, { manifest: partial }, async (t) => t)).notes).toContain(note);
+    expect((await withTarget(folder, {}, async (t) => t)).notes).not.toContain(note);
+  });
+
   it('refuses a file that is not a manifest', async () => {
     const bogus = join(work, 'bogus.json');
     writeFileSync(bogus, '{"hello": 1}');
