@@ -77,6 +77,7 @@ export class LayerRules {
     if (name === undefined) return { keep: false };
     this.tree.facts.member(header, parts, this.tree, this.layer);
     const parentParts = parts.slice(0, -1);
+    if (this.selection?.rootsOnly) this.endLinks(parentParts, name, header);
     const place = this.selection?.place(subject(parentParts, name));
     if (place === 'outside') return this.outside(header);
     if (place === 'below') return this.below(parts, name, header);
@@ -154,15 +155,32 @@ export class LayerRules {
   private below(parts: string[], name: string, header: TarHeader): { keep: false } {
     const root = this.selection?.rootOf(parts);
     if (root && !name.startsWith(WHITEOUT)) this.ensureDir(root);
-    if (header.kind === 'hardlink') this.selection?.noteLink(parts, splitPath(header.linkname));
+    if (header.kind === 'hardlink') this.selection?.noteLink(parts, splitPath(header.linkname), this.layer);
     return { keep: false };
+  }
+
+  /** Roots only: the noted links this member ends, replacing or hiding a name of theirs (`forgetLinks`). */
+  private endLinks(parentParts: string[], name: string, header: TarHeader): void {
+    const selection = this.selection as PathSelection;
+    if (name === OPAQUE) selection.forgetLinks(parentParts, this.layer, 'below', true);
+    else if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return;
+    else if (name.startsWith(WHITEOUT)) {
+      selection.forgetLinks([...parentParts, name.slice(WHITEOUT.length)], this.layer, 'tree', true);
+    } else {
+      selection.forgetLinks(
+        [...parentParts, name],
+        this.layer,
+        header.kind === 'dir' ? 'name' : 'tree',
+        false,
+      );
+    }
   }
 
   /** Roots only: a selected path that is a hardlink of a file below another selected path (noted for relinking). */
   private linksBelowRoot(parts: string[], header: TarHeader): boolean {
     const targetParts = splitPath(header.linkname);
     if (this.selection?.place(targetParts) !== 'below') return false;
-    this.selection.noteLink(parts, targetParts);
+    this.selection.noteLink(parts, targetParts, this.layer);
     return true;
   }
 

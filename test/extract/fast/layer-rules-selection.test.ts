@@ -153,3 +153,35 @@ describe('the layer rules with --path', () => {
     expect([...part.disk.keys()].sort()).toEqual(['a', 'a/b', 'a/b/new']);
   });
 });
+
+describe('the layer rules reading the roots of a --path selection (the article method)', () => {
+  const lower = [dir('etc'), dir('usr'), file('usr/y', 'same\n'), link('etc/x', 'usr/y', 0, 0o644)];
+  const linksAfter = async (upper: readonly LayerTarEntry[][]) => {
+    const roots = new PathSelection(['/etc', '/usr']).roots();
+    await apply([lower, ...upper], roots);
+    return roots.links;
+  };
+
+  it('note a hardlink across two selected paths only while the final image still holds it', async () => {
+    // The control: nothing above, the link is the image's.
+    expect(await linksAfter([])).toEqual([{ path: 'etc/x', target: 'usr/y' }]);
+    // A chmod of a hardlinked name: overlay copies it up as a file of its own, same bytes, other mode.
+    expect(await linksAfter([[dir('etc'), { ...file('etc/x', 'same\n'), mode: 0o600 }]])).toEqual([]);
+    // The file it links to written again.
+    expect(await linksAfter([[dir('usr'), file('usr/y', 'same\n')]])).toEqual([]);
+    // Either name whited out, or hidden by an opaque folder, or a folder above it whited out and made again.
+    expect(await linksAfter([[dir('usr'), file('usr/.wh.y', '')]])).toEqual([]);
+    expect(await linksAfter([[dir('etc'), file('etc/.wh..wh..opq', '')]])).toEqual([]);
+    expect(await linksAfter([[file('.wh.usr', ''), dir('usr'), file('usr/y', 'same\n')]])).toEqual([]);
+    // A name beside it changes nothing, and a later layer that links them again is noted again.
+    expect(await linksAfter([[dir('usr'), file('usr/z', 'other\n')]])).toEqual([
+      { path: 'etc/x', target: 'usr/y' },
+    ]);
+    expect(
+      await linksAfter([
+        [dir('etc'), file('etc/.wh.x', '')],
+        [dir('etc'), link('etc/x', 'usr/y', 0, 0o644)],
+      ]),
+    ).toEqual([{ path: 'etc/x', target: 'usr/y' }]);
+  });
+});
