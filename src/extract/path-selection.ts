@@ -195,7 +195,10 @@ export class SelectionError extends DistrolessContentsError {
   }
 }
 
-/** {@link checkSelected} on the fast method's tree, once every layer is applied (before its entries are taken). */
+/**
+ * {@link checkSelected} on the fast method's tree, once every layer is applied (before its entries are taken);
+ * then a selected hardlink whose file is outside, if the final image holds it, is refused.
+ */
 export function checkSelectedInTree(selection: PathSelection | undefined, tree: LayerTree): void {
   if (!selection) return;
   checkSelected(selection, (parts) => {
@@ -203,4 +206,12 @@ export function checkSelectedInTree(selection: PathSelection | undefined, tree: 
     if (!node) return undefined;
     return node.kind === 'dir' ? { type: 'dir' } : { type: node.inode.type, target: node.inode.target };
   });
+  for (const { parts, inode } of tree.linksOutside) {
+    const node = tree.node(parts);
+    if (node?.kind !== 'leaf' || node.inode !== inode) continue;
+    const file = `/${inode.bodyOutside}`;
+    throw new SelectionError(
+      `--path: /${parts.join('/')} is a hardlink of ${file}, which is outside the selected paths; add --path ${file} (--method fast never reads a body it does not write).`,
+    );
+  }
 }
