@@ -16,14 +16,16 @@ import { type OracleTree, oracleTree } from '../support/oracle.js';
 
 // The article method with --path links again a hardlink split across two COPY steps, but only one the final
 // image holds: here a lower layer's hardlink etc/x -> usr/y was replaced by a later layer's file with the
-// same bytes and another mode (a chmod of a hardlinked file, which overlay copies up). Engine 20.10; the
-// oracle is skopeo + umoci.
+// same bytes and another mode (a chmod of a hardlinked file, which overlay copies up). And --method fast
+// selects /etc alone though a lower layer's etc/x was a hardlink of a file outside. Engine 20.10; the oracle
+// is skopeo + umoci.
 
 const ENV = { DOCKER_HOST: 'unix:///var/run/docker.sock', DOCKER_CONTEXT: '' };
 const T = 1_600_000_000;
 const label = testLabel();
 let work: string;
 let tag: string;
+let archive: string;
 let engine: TestEngine;
 let oracle: OracleTree;
 
@@ -47,7 +49,7 @@ beforeAll(async () => {
     files.push({ file, diffId: await writeRawTar(entries, file) });
   }
   tag = `distroless-contents-test/relink:${createHash('sha256').update(label.value).digest('hex').slice(0, 8)}`;
-  const archive = join(work, 'image.tar');
+  archive = join(work, 'image.tar');
   await writeDockerArchive({
     file: archive,
     tag,
@@ -102,4 +104,35 @@ describe('--path across two COPY steps', () => {
     expect(entry('etc/x')).toMatchObject({ type: 'file', mode: 0o600 });
     expect(entry('usr/y')).toMatchObject({ type: 'file', mode: 0o644 });
   }, 300_000);
+
+  it('dumps /etc alone though a lower layer held etc/x as a hardlink of usr/y (--method fast, no engine)', async () => {
+    const out = join(work, 'etc-only');
+    const result = await runCli(
+      [
+        'extract',
+        `docker-archive:${archive}`,
+        '-o',
+        out,
+        '--manifest',
+        `${out}.json`,
+        '--quiet',
+        '--path',
+        '/etc',
+      ],
+      { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock', DOCKER_CONTEXT: '' }, timeout: 120_000 },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    const { mode, uid, gid, mtime } = oracle.entries.get('etc/x') ?? {};
+    const manifest = JSON.parse(await readFile(`${out}.json`, 'utf8')) as Manifest;
+    expect(manifest.entries.map((e) => e.path).sort()).toEqual(['etc', 'etc/x']);
+    expect(manifest.entries.find((e) => e.path === 'etc/x')).toMatchObject({
+      type: 'file',
+      mode,
+      uid,
+      gid,
+      mtime,
+    });
+    expect(await readFile(join(out, 'etc/x'))).toEqual(body);
+  }, 150_000);
 });
