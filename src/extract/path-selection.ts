@@ -40,10 +40,11 @@ export class PathSelection {
   /** Each selected path as its components, relative to the image root. */
   readonly selected: readonly (readonly string[])[];
   /**
-   * Roots only: hardlinks read past below one selected path whose file is below another, by path (relative):
-   * COPY steps, one per path, cannot keep them, so the article method links them again afterwards.
+   * Roots only: hardlinks read past below one selected path whose file is below another, by path (relative),
+   * with the layer that made each: COPY steps, one per path, cannot keep them, so the article method links
+   * them again afterwards. A later layer that replaces or hides either name ends the link (`forgetLinks`).
    */
-  readonly links: { readonly path: string; readonly target: string }[] = [];
+  private readonly noted = new Map<string, { readonly target: string; readonly layer: number }>();
 
   /**
    * @param rootsOnly hold each selected path and the folders above it, not what is below it: the article
@@ -61,12 +62,35 @@ export class PathSelection {
     return new PathSelection(this.paths, true);
   }
 
-  /** Roots only: notes a hardlink member below a root (see `links`) when its file is below another root. */
-  noteLink(parts: readonly string[], targetParts: readonly string[]): void {
+  /** The links of the final image noted so far (see `noted`). */
+  get links(): { readonly path: string; readonly target: string }[] {
+    return [...this.noted].map(([path, { target }]) => ({ path, target }));
+  }
+
+  /** Roots only: notes a hardlink member below a root (see `noted`) when its file is below another root. */
+  noteLink(parts: readonly string[], targetParts: readonly string[], layer: number): void {
     const root = this.rootOf(parts);
     const targetRoot = this.rootOf(targetParts);
     if (root && targetRoot && root !== targetRoot) {
-      this.links.push({ path: parts.join('/'), target: targetParts.join('/') });
+      this.noted.set(parts.join('/'), { target: targetParts.join('/'), layer });
+    }
+  }
+
+  /**
+   * Roots only: drops the noted links that a member of `layer` about `parts` ends, so that only links the
+   * final image holds are made again. `name`: a member written at the name replaces it (a link at its path,
+   * or the file it links to). `tree`: a non-folder written there, or a whiteout, ends the name and all
+   * below it. `below`: an opaque folder ends what is below it. Whiteouts end only lower layers' names.
+   */
+  forgetLinks(parts: readonly string[], layer: number, how: 'name' | 'tree' | 'below', hides: boolean): void {
+    if (this.noted.size === 0) return;
+    const name = parts.join('/');
+    const ends = (path: string) =>
+      (how !== 'below' && path === name) ||
+      (how !== 'name' && path.startsWith(name === '' ? '' : `${name}/`));
+    for (const [path, note] of this.noted) {
+      if (hides && note.layer >= layer) continue;
+      if (ends(path) || ends(note.target)) this.noted.delete(path);
     }
   }
 
@@ -171,7 +195,10 @@ export class SelectionError extends DistrolessContentsError {
   }
 }
 
-/** {@link checkSelected} on the fast method's tree, once every layer is applied (before its entries are taken). */
+/**
+ * {@link checkSelected} on the fast method's tree, once every layer is applied (before its entries are taken);
+ * then a selected hardlink whose file is outside, if the final image holds it, is refused.
+ */
 export function checkSelectedInTree(selection: PathSelection | undefined, tree: LayerTree): void {
   if (!selection) return;
   checkSelected(selection, (parts) => {
@@ -179,4 +206,12 @@ export function checkSelectedInTree(selection: PathSelection | undefined, tree: 
     if (!node) return undefined;
     return node.kind === 'dir' ? { type: 'dir' } : { type: node.inode.type, target: node.inode.target };
   });
+  for (const { parts, inode } of tree.linksOutside) {
+    const node = tree.node(parts);
+    if (node?.kind !== 'leaf' || node.inode !== inode) continue;
+    const file = `/${inode.bodyOutside}`;
+    throw new SelectionError(
+      `--path: /${parts.join('/')} is a hardlink of ${file}, which is outside the selected paths; add --path ${file} (--method fast never reads a body it does not write).`,
+    );
+  }
 }

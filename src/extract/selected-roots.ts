@@ -8,7 +8,7 @@ import { encodeBytes } from '../tar/byte-string.js';
 import { dumpImageLayers } from './fast/fast-method.js';
 import { entryOf } from './hardlink-groups.js';
 import { removeTree, STAGING_PREFIX } from './output-folder.js';
-import type { PathSelection } from './path-selection.js';
+import { type PathSelection, SelectionError } from './path-selection.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -53,10 +53,24 @@ export async function readSelectedRoots(
         ? [{ path: entry.path, target: entry.target }]
         : [],
     );
+    refuseFifoRoots(selection, entries);
     return { entries, links: [...roots.links, ...rootLinks] };
   } finally {
     await removeTree(scratch);
   }
+}
+
+/**
+ * A selected path that is itself a FIFO: COPY opens the path it is given, and an open FIFO with no writer
+ * blocks the build for ever (one below a selected folder is copied as a FIFO). Refused before the build.
+ */
+function refuseFifoRoots(selection: PathSelection, entries: readonly ManifestEntry[]): void {
+  const fifos = new Set(entries.filter((entry) => entry.type === 'fifo').map((entry) => `/${entry.path}`));
+  const path = selection.paths.find((selected) => fifos.has(selected));
+  if (path === undefined) return;
+  throw new SelectionError(
+    `--path ${path}: ${path} is a FIFO in the image, and COPY would wait for ever opening it (a FIFO below a selected folder is fine); use --method fast for it.`,
+  );
 }
 
 export interface SelectedRoots {

@@ -15,7 +15,7 @@ import { encodeBytes } from '../../tar/byte-string.js';
 import { splitPath } from '../../tar/member-path.js';
 import { paxTime } from '../../tar/pax-time.js';
 import type { TarHeader } from '../../tar/tar-member.js';
-import { type PathSelection, SelectionError } from '../path-selection.js';
+import type { PathSelection } from '../path-selection.js';
 import type { DataSink } from './layer-filter.js';
 import {
   type DirMeta,
@@ -77,6 +77,7 @@ export class LayerRules {
     if (name === undefined) return { keep: false };
     this.tree.facts.member(header, parts, this.tree, this.layer);
     const parentParts = parts.slice(0, -1);
+    if (this.selection?.rootsOnly) this.endLinks(parentParts, name, header);
     const place = this.selection?.place(subject(parentParts, name));
     if (place === 'outside') return this.outside(header);
     if (place === 'below') return this.below(parts, name, header);
@@ -106,16 +107,11 @@ export class LayerRules {
       return { keep: true };
     }
     if (existing?.kind === 'dir') this.removeLowerDir(parent, parentParts, name, existing);
-    if (header.kind === 'hardlink' && this.linksBelowRoot(parts, header)) {
-      // Only its metadata is needed (the inode's, as the engine applies it); GNU tar could not link it here.
-      const { mode, uid, gid, mtime } = header;
-      const inode: Inode = { type: 'file', mode, uid, gid, mtime, size: 0 };
-      parent.children.set(name, { kind: 'leaf', inode, layer: this.layer });
-      return { keep: false };
-    }
     if (header.kind === 'hardlink') {
-      parent.children.set(name, { kind: 'leaf', inode: this.linkTarget(header, parts), layer: this.layer });
-      return { keep: true };
+      const inode = this.linkTarget(header, parts);
+      parent.children.set(name, { kind: 'leaf', inode, layer: this.layer });
+      // GNU tar could not link a name whose file it never wrote.
+      return { keep: inode.bodyOutside === undefined };
     }
     const inode = leafInode(header);
     parent.children.set(name, { kind: 'leaf', inode, layer: this.layer });
@@ -154,16 +150,25 @@ export class LayerRules {
   private below(parts: string[], name: string, header: TarHeader): { keep: false } {
     const root = this.selection?.rootOf(parts);
     if (root && !name.startsWith(WHITEOUT)) this.ensureDir(root);
-    if (header.kind === 'hardlink') this.selection?.noteLink(parts, splitPath(header.linkname));
+    if (header.kind === 'hardlink') this.selection?.noteLink(parts, splitPath(header.linkname), this.layer);
     return { keep: false };
   }
 
-  /** Roots only: a selected path that is a hardlink of a file below another selected path (noted for relinking). */
-  private linksBelowRoot(parts: string[], header: TarHeader): boolean {
-    const targetParts = splitPath(header.linkname);
-    if (this.selection?.place(targetParts) !== 'below') return false;
-    this.selection.noteLink(parts, targetParts);
-    return true;
+  /** Roots only: the noted links this member ends, replacing or hiding a name of theirs (`forgetLinks`). */
+  private endLinks(parentParts: string[], name: string, header: TarHeader): void {
+    const selection = this.selection as PathSelection;
+    if (name === OPAQUE) selection.forgetLinks(parentParts, this.layer, 'below', true);
+    else if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return;
+    else if (name.startsWith(WHITEOUT)) {
+      selection.forgetLinks([...parentParts, name.slice(WHITEOUT.length)], this.layer, 'tree', true);
+    } else {
+      selection.forgetLinks(
+        [...parentParts, name],
+        this.layer,
+        header.kind === 'dir' ? 'name' : 'tree',
+        false,
+      );
+    }
   }
 
   /** After GNU tar has written the layer: whiteouts, the metadata of hardlinked inodes, and mtimes we disturbed. */
@@ -245,7 +250,7 @@ export class LayerRules {
   ): DirNode {
     const parts = [...parentParts, name];
     const path = this.path(parts);
-    if (lower && replacesLowerNonDir()) unlinkSync(path);
+    if (lower && replacesLowerNonDir() && !notOnDisk(lower)) unlinkSync(path);
     const meta = missingParentMeta();
     this.mkdir(path, meta);
     this.markDirty(parent, parentParts);
@@ -297,12 +302,22 @@ export class LayerRules {
     this.remove(parent, parentParts, name);
   }
 
+  /**
+   * The inode a selected hardlink member shares. Its file outside the selection (or, reading roots only,
+   * below a selected path) was never read: the name holds the header's metadata alone, marked `bodyOutside`.
+   * Reading roots only, that is all a root needs (and a link to below another root is noted for relinking);
+   * otherwise it fails once every layer is applied, if the final image still holds it.
+   */
   private linkTarget(header: TarHeader, parts: string[]): Inode {
     const targetParts = splitPath(header.linkname);
-    if (this.selection && !this.selection.covers(targetParts)) {
-      throw new SelectionError(
-        `--path: /${parts.join('/')} is a hardlink of /${targetParts.join('/')}, which is outside the selected paths; add --path /${targetParts.join('/')} (--method fast never reads a body it does not write).`,
-      );
+    const place = this.selection?.place(targetParts);
+    if (place === 'outside' || place === 'below') {
+      const { mode, uid, gid, mtime } = header;
+      const inode: Inode = { type: 'file', mode, uid, gid, mtime, size: 0 };
+      inode.bodyOutside = targetParts.join('/');
+      if (this.selection?.rootsOnly) this.selection.noteLink(parts, targetParts, this.layer);
+      else this.tree.linksOutside.push({ parts, inode });
+      return inode;
     }
     const target = this.tree.node(targetParts);
     if (target?.kind !== 'leaf' || targetParts.join('/') === parts.join('/')) {
@@ -311,6 +326,10 @@ export class LayerRules {
       );
     }
     const { inode } = target;
+    if (inode.bodyOutside !== undefined) {
+      if (!this.selection?.rootsOnly) this.tree.linksOutside.push({ parts, inode });
+      return inode;
+    }
     if (applyLinkHeader(inode, header)) this.linkFixes.push({ parts, inode });
     return inode;
   }
@@ -417,9 +436,11 @@ function applyLinkHeader(inode: Inode, header: TarHeader): boolean {
   return true;
 }
 
-/** A device node as non-root: in the tree, but GNU tar could not make it (mknod needs root). */
+/** In the tree, never on disk: a device node as non-root (mknod needs root), or a link whose file is outside the selection. */
 function notOnDisk(node: TreeNode): boolean {
-  return !isRoot && node.kind === 'leaf' && (node.inode.type === 'char' || node.inode.type === 'block');
+  if (node.kind !== 'leaf') return false;
+  const { type, bodyOutside } = node.inode;
+  return bodyOutside !== undefined || (!isRoot && (type === 'char' || type === 'block'));
 }
 
 function dirMeta(header: TarHeader): DirMeta {

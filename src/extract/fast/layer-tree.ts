@@ -17,6 +17,11 @@ export interface Inode {
   devmajor?: number;
   devminor?: number;
   xattrs?: Record<string, string>;
+  /**
+   * With `--path`: a selected hardlink whose file is outside the selection, by the file's path; its body is
+   * never read, so nothing is on disk. Only the header's metadata is known.
+   */
+  bodyOutside?: string;
 }
 
 export interface DirMeta {
@@ -58,6 +63,11 @@ export class LayerTree {
   readonly root: DirNode = newDir({ mode: 0o755, uid: 0, gid: 0, mtime: 0, exactMtime: 0 }, -1);
   /** What each layer added, changed, removed and wasted, gathered as the layers are applied. */
   readonly facts = new LayerFacts();
+  /**
+   * With `--path`: the selected hardlinks whose file is outside it, as placed. An error only for those the
+   * final image still holds (a later layer may replace or hide them): `checkSelectedInTree`.
+   */
+  readonly linksOutside: { readonly parts: readonly string[]; readonly inode: Inode }[] = [];
 
   /** The directory at `parts`, or undefined when a component is missing or not a directory. */
   dir(parts: readonly string[]): DirNode | undefined {

@@ -117,6 +117,25 @@ describe('the layer rules with --path', () => {
     });
   });
 
+  it('refuse such a hardlink only when the final image holds it: a later layer may replace or hide it', async () => {
+    const lower = [dir('usr'), file('usr/y', 'same\n'), dir('etc'), link('etc/x', 'usr/y', 0, 0o644)];
+    // A chmod of the hardlinked name: a file of its own in the layer above.
+    const layers = [lower, [dir('etc'), { ...file('etc/x', 'same\n'), mode: 0o600 }]];
+    const whole = await apply(layers);
+    const part = await apply(layers, new PathSelection(['/etc']));
+    expect(strip(part.entries)).toEqual(strip(new PathSelection(['/etc']).filter(whole.entries)));
+    expect(part.entries.find((e) => e.path === 'etc/x')).toMatchObject({ type: 'file', mode: 0o600 });
+    expect(part.disk.get('etc/x')).toMatchObject({ type: 'file', mode: 0o600 });
+    // Whited out: the selected path is then missing, and said so (not the hardlink).
+    const hidden = [lower, [dir('etc'), file('etc/.wh.x', '')]];
+    await expect(apply(hidden, new PathSelection(['/etc/x']))).rejects.toThrow(
+      '--path /etc/x: the image has no /etc/x; check the name',
+    );
+    // Replaced by a folder a later layer makes as the parent of what it writes.
+    const renewed = await apply([lower, [dir('etc'), file('etc/x/f')]], new PathSelection(['/etc']));
+    expect(renewed.entries.map((e) => e.path)).toEqual(['etc', 'etc/x', 'etc/x/f']);
+  });
+
   it('give a selected file the metadata a hardlink outside sets on their inode, as in the whole image', async () => {
     const layers = [[dir('etc'), file('etc/a'), dir('opt'), link('opt/b', 'etc/a', 42, 0o600)]];
     const whole = await apply(layers);
@@ -151,5 +170,47 @@ describe('the layer rules with --path', () => {
     expect(part.entries.map((e) => e.path)).toEqual(['a', 'a/b', 'a/b/new']);
     expect(strip(part.entries)).toEqual(strip(new PathSelection(['/a/b']).filter(whole.entries)));
     expect([...part.disk.keys()].sort()).toEqual(['a', 'a/b', 'a/b/new']);
+  });
+});
+
+describe('the layer rules reading the roots of a --path selection (the article method)', () => {
+  const lower = [dir('etc'), dir('usr'), file('usr/y', 'same\n'), link('etc/x', 'usr/y', 0, 0o644)];
+  const linksAfter = async (upper: readonly LayerTarEntry[][]) => {
+    const roots = new PathSelection(['/etc', '/usr']).roots();
+    await apply([lower, ...upper], roots);
+    return roots.links;
+  };
+
+  it('note a hardlink across two selected paths only while the final image still holds it', async () => {
+    // The control: nothing above, the link is the image's.
+    expect(await linksAfter([])).toEqual([{ path: 'etc/x', target: 'usr/y' }]);
+    // A chmod of a hardlinked name: overlay copies it up as a file of its own, same bytes, other mode.
+    expect(await linksAfter([[dir('etc'), { ...file('etc/x', 'same\n'), mode: 0o600 }]])).toEqual([]);
+    // The file it links to written again.
+    expect(await linksAfter([[dir('usr'), file('usr/y', 'same\n')]])).toEqual([]);
+    // Either name whited out, or hidden by an opaque folder, or a folder above it whited out and made again.
+    expect(await linksAfter([[dir('usr'), file('usr/.wh.y', '')]])).toEqual([]);
+    expect(await linksAfter([[dir('etc'), file('etc/.wh..wh..opq', '')]])).toEqual([]);
+    expect(await linksAfter([[file('.wh.usr', ''), dir('usr'), file('usr/y', 'same\n')]])).toEqual([]);
+    // A name beside it changes nothing, and a later layer that links them again is noted again.
+    expect(await linksAfter([[dir('usr'), file('usr/z', 'other\n')]])).toEqual([
+      { path: 'etc/x', target: 'usr/y' },
+    ]);
+    expect(
+      await linksAfter([
+        [dir('etc'), file('etc/.wh.x', '')],
+        [dir('etc'), link('etc/x', 'usr/y', 0, 0o644)],
+      ]),
+    ).toEqual([{ path: 'etc/x', target: 'usr/y' }]);
+  });
+});
+
+describe('the layer rules reading the roots of a --path selection, for a root that is a hardlink', () => {
+  it('read its metadata alone when its file is outside the selection, as COPY copies it whole', async () => {
+    const layers = [[dir('bin'), file('bin/tool'), dir('etc'), link('etc/tool', 'bin/tool', 42, 0o600)]];
+    const roots = new PathSelection(['/etc/tool']).roots();
+    const { entries } = await apply(layers, roots);
+    expect(entries.find((e) => e.path === 'etc/tool')).toMatchObject({ type: 'file', uid: 42, mode: 0o600 });
+    expect(roots.links).toEqual([]);
   });
 });
