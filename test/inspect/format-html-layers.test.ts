@@ -40,7 +40,6 @@ beforeAll(async () => {
     writeFileSync(page, formatReportHtml(await reportFor(target, { layers: true }), target.entries));
   });
   browser = await launchChromium();
-  require('node:fs').copyFileSync(page, '/tmp/lt/fixture.html');
 });
 afterAll(async () => {
   await browser?.close();
