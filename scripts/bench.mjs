@@ -9,14 +9,21 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { argv } from 'zx';
+import { minimist } from 'zx';
 import { buildTestImages } from '../docker/build-test-images.mjs';
 import { TEST_IMAGES } from '../docker/test-images.mjs';
 import { BENCH_LABEL, benchSpec, ensureBenchImage, removeBenchImages } from './bench/bench-image.mjs';
 import { fitLine, median, timed, timedSteps } from './bench/measure.mjs';
+import { startRegistry } from './bench/registry.mjs';
 import { renderReport } from './bench/report.mjs';
 import { ensureModernEngine, MODERN_HOST } from './lib/modern-engine.mjs';
+import { ensureCommands } from './lib/system-packages.mjs';
 
+// Engine names stay text: minimist would read `--engines 20.10` as the number 20.1.
+const argv = minimist(process.argv.slice(2), {
+  string: ['engines', 'render', 'also'],
+  boolean: ['keep', 'quick', 'smoke'],
+});
 const rounds = Number(argv.rounds ?? (argv.quick ? 1 : 5));
 const scaleRounds = Number(argv['scale-rounds'] ?? (argv.quick ? 1 : 2));
 const root = new URL('..', import.meta.url).pathname;
@@ -56,28 +63,36 @@ const ENGINES = {
   '20.10': { name: 'Engine 20.10', host: 'unix:///var/run/docker.sock' },
   26: { name: 'Docker 26, containerd image store', host: MODERN_HOST },
 };
-const engineKeys = String(argv.engines ?? '20.10,26').split(',');
+const engineKeys = (argv.engines || '20.10,26').split(',');
 await execa('npm', ['run', 'build'], { cwd: root, reject: false });
 await execa('test', ['-f', join(root, 'dist/cli/main.js')]);
 await buildTestImages({ log });
+await ensureCommands({ 'docker-registry': 'docker-registry', skopeo: 'skopeo', umoci: 'umoci' }, { log });
 const template = await readFile(join(root, 'templates/Dockerfile'), 'utf8');
 let shellId;
+/** The loopback registry of the source rounds, shared by the engines; the main image is pushed once. */
+let registry;
+let pushed = false;
 /** Every bench image used on the current engine, to find what --cache kept for it. */
 let benchImageIds = [];
 
 const perEngine = [];
-for (const key of engineKeys) {
-  const engine = ENGINES[key];
-  if (!engine) throw new Error(`--engines: unknown engine ${key} (20.10 or 26)`);
-  if (key === '26') await ensureModernEngine({ log });
-  if (key === '26') await copyToEngine(TEST_IMAGES.shell, engine.host);
-  // The tool and every docker command below read it.
-  process.env.DOCKER_HOST = engine.host;
-  process.env.DOCKER_CONTEXT = '';
-  shellId = await imageId(TEST_IMAGES.shell);
-  benchImageIds = [];
-  log(`engine: ${engine.name}`);
-  perEngine.push({ engine: engine.name, ...(await benchEngine()) });
+try {
+  for (const key of engineKeys) {
+    const engine = ENGINES[key];
+    if (!engine) throw new Error(`--engines: unknown engine ${key} (20.10 or 26)`);
+    if (key === '26') await ensureModernEngine({ log });
+    if (key === '26') await copyToEngine(TEST_IMAGES.shell, engine.host);
+    // The tool and every docker command below read it.
+    process.env.DOCKER_HOST = engine.host;
+    process.env.DOCKER_CONTEXT = '';
+    shellId = await imageId(TEST_IMAGES.shell);
+    benchImageIds = [];
+    log(`engine: ${engine.name}`);
+    perEngine.push({ engine: engine.name, ...(await benchEngine()) });
+  }
+} finally {
+  await registry?.stop();
 }
 const all = { engines: perEngine };
 await writeFile(
@@ -113,32 +128,8 @@ async function benchEngine() {
       saveToNull: () => streamToNull(['save', mainId]),
       exportToNull: () => withCreated(mainId, (id) => streamToNull(['export', id])),
     };
-    const samples = Object.fromEntries(Object.keys(runs).map((name) => [name, []]));
-    const names = Object.keys(runs);
-    /** The machine's 1-minute load at the start of each round (/proc/loadavg): the other work on it. */
-    const roundLoads = [];
-    for (let round = 0; round < rounds; round++) {
-      roundLoads.push((await readFile('/proc/loadavg', 'utf8')).split(' ')[0]);
-      // Rotate the order each round so no method always runs right after the same neighbour.
-      const order = names.map((_, i) => names[(i + round) % names.length]);
-      for (const name of order) {
-        samples[name].push(await runs[name]());
-        await cleanOutputs();
-      }
-      log(
-        `round ${round + 1}/${rounds}: ${names.map((n) => `${n} ${samples[n].at(-1).seconds.toFixed(2)}s`).join(', ')}`,
-      );
-    }
-    const main = Object.fromEntries(
-      names.map((name) => [
-        name,
-        {
-          median: median(samples[name].map((s) => s.seconds)),
-          seconds: samples[name].map((s) => s.seconds),
-          rssMiB: Math.max(0, ...samples[name].map((s) => s.rssMiB ?? 0)),
-        },
-      ]),
-    );
+    const { samples, loads: roundLoads } = await interleaved(runs, rounds);
+    const main = summarise(samples);
     const ratios = {
       article: ratioOfMedians(samples.toolArticle, samples.cliArticle),
       cached: ratioOfMedians(samples.toolCached, samples.cliArticle),
@@ -197,6 +188,7 @@ async function benchEngine() {
         ]),
       ),
     };
+    const sources = await benchSources(mainId);
     machine.loadEnd = os
       .loadavg()
       .map((l) => l.toFixed(2))
@@ -207,6 +199,7 @@ async function benchEngine() {
       article: samples.toolArticle[i].seconds / samples.cliArticle[i].seconds,
       cached: samples.toolCached[i].seconds / samples.cliArticle[i].seconds,
       fastVsExport: samples.toolFast[i].seconds / samples.cliExport[i].seconds,
+      registryVsSkopeo: sources.samples.toolRegistry[i].seconds / sources.samples.skopeoUmoci[i].seconds,
       rssMiB: Math.max(
         samples.toolFast[i].rssMiB,
         samples.toolArticle[i].rssMiB,
@@ -214,7 +207,7 @@ async function benchEngine() {
       ),
     }));
     // Kept so the report can be written again without measuring again: npm run bench -- --render FILE.
-    return { machine, rounds, scaleRounds, mainShape, main, ratios, perRound, scaling, fits };
+    return { machine, rounds, scaleRounds, mainShape, main, ratios, perRound, scaling, fits, sources };
   } finally {
     await cleanOutputs();
     await removeToolImages();
@@ -317,6 +310,121 @@ async function withCreated(image, fn) {
   } finally {
     await execa('docker', ['rm', container]);
   }
+}
+
+/** Runs each of `runs` once per round, in an order rotated each round; the samples and each round's load. */
+async function interleaved(runs, count) {
+  const names = Object.keys(runs);
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  /** The machine's 1-minute load at the start of each round (/proc/loadavg): the other work on it. */
+  const loads = [];
+  for (let round = 0; round < count; round++) {
+    loads.push((await readFile('/proc/loadavg', 'utf8')).split(' ')[0]);
+    // Rotate the order each round so no method always runs right after the same neighbour.
+    const order = names.map((_, i) => names[(i + round) % names.length]);
+    for (const name of order) {
+      samples[name].push(await runs[name]());
+      await cleanOutputs();
+    }
+    log(
+      `round ${round + 1}/${count}: ${names.map((n) => `${n} ${samples[n].at(-1).seconds.toFixed(2)}s`).join(', ')}`,
+    );
+  }
+  return { samples, loads };
+}
+
+function summarise(samples) {
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, runs]) => [
+      name,
+      {
+        median: median(runs.map((s) => s.seconds)),
+        seconds: runs.map((s) => s.seconds),
+        rssMiB: Math.max(0, ...runs.map((s) => s.rssMiB ?? 0)),
+      },
+    ]),
+  );
+}
+
+/**
+ * The engine-less docker:// source against what a user without it would run: `skopeo copy` + `umoci
+ * unpack` of the same image from the same loopback registry, and `docker pull` + `--method fast`. A pull
+ * downloads nothing for layers the engine holds, so the main image leaves the engine first (with --keep
+ * it is pulled back under its tag at the end).
+ */
+async function benchSources(mainId) {
+  registry ??= await startRegistry(join(root, '.bench', 'registry'));
+  const remote = `${registry.host}/distroless-contents-bench/main:latest`;
+  if (!pushed) {
+    await execa('docker', ['tag', mainId, remote]);
+    await execa('docker', ['push', '--quiet', remote]);
+    pushed = true;
+  }
+  await execa('docker', ['image', 'rm', '--force', mainId]);
+  const cli = join(root, 'dist/cli/main.js');
+  const runs = {
+    toolRegistry: () =>
+      timed(
+        'node',
+        [cli, 'extract', `docker://${remote}`, '--output', join(outRoot, 'registry'), '--quiet'],
+        {
+          cwd: root,
+        },
+      ),
+    skopeoUmoci: () => {
+      const layout = join(outRoot, 'skopeo-layout');
+      return timedSteps([
+        () =>
+          execa('skopeo', [
+            'copy',
+            '--quiet',
+            '--src-tls-verify=false',
+            `docker://${remote}`,
+            `oci:${layout}:bench`,
+          ]),
+        () => execa('umoci', ['unpack', '--image', `${layout}:bench`, join(outRoot, 'umoci-bundle')]),
+      ]);
+    },
+    pullFast: () =>
+      timedSteps([
+        () => execa('docker', ['pull', '--quiet', remote]),
+        () =>
+          execa(
+            'node',
+            [
+              cli,
+              'extract',
+              remote,
+              '--method',
+              'fast',
+              '--output',
+              join(outRoot, 'pulled'),
+              '--quiet',
+              '--pull',
+              'never',
+            ],
+            {
+              cwd: root,
+            },
+          ),
+        () => execa('docker', ['image', 'rm', remote]),
+      ]),
+  };
+  log(`sources: docker://${remote}, skopeo copy + umoci unpack, docker pull + --method fast`);
+  const { samples } = await interleaved(runs, rounds);
+  if (argv.keep) {
+    await execa('docker', ['pull', '--quiet', remote]);
+    await execa('docker', ['tag', remote, MAIN.tag]);
+    await execa('docker', ['image', 'rm', remote]);
+  }
+  return {
+    samples,
+    main: summarise(samples),
+    ratios: {
+      registryVsSkopeo: ratioOfMedians(samples.toolRegistry, samples.skopeoUmoci),
+      registryVsPullFast: ratioOfMedians(samples.toolRegistry, samples.pullFast),
+    },
+  };
 }
 
 function ratioOfMedians(tool, cli) {
