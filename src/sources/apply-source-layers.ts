@@ -37,9 +37,10 @@ export async function applySourceLayer(
   const what = `layer ${options.index + 1} of ${options.count} (${layer.name} in ${store.label})`;
   const raw = await openLayer(store, layer, what);
   const compression = layer.compression ?? (await sniffCompression(await store.open(layer.name)));
-  const stored = layer.digest
-    ? verifyDigest(layer.digest, what)
-    : new PassThrough({ highWaterMark: 256 * 1024 });
+  const stored =
+    layer.digest && !store.verifies
+      ? verifyDigest(layer.digest, what)
+      : new PassThrough({ highWaterMark: 256 * 1024 });
   const storedDone = pipeline(raw, stored);
   const counted =
     options.onBytes &&
@@ -105,7 +106,11 @@ async function chainFailure(
     (reason) => (reason as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE',
   );
   if (!failure) return undefined;
-  const digest = layer.digest ?? (plain ? layer.diffId : undefined);
+  if (store.verifies && layer.digest) {
+    const mismatch = await drainedMismatch(store, layer.name);
+    if (mismatch) return mismatch;
+  }
+  const digest = store.verifies ? undefined : (layer.digest ?? (plain ? layer.diffId : undefined));
   if (digest) {
     const actual = await hashBlob(store, layer.name, digest.split(':')[0] as string).catch(() => undefined);
     if (actual !== undefined && `${digest.split(':')[0]}:${actual}` !== digest) {
@@ -117,6 +122,16 @@ async function chainFailure(
   // Ours already (a SourceError, or a --path refusal from the layer rules): in its own words.
   if (failure instanceof DistrolessContentsError) return failure;
   return new SourceError(`${what} cannot be read: ${failure.message}`, { cause: failure });
+}
+
+/** Reads the blob once more through a store that checks digests: its mismatch, if that is what it is. */
+async function drainedMismatch(store: BlobStore, name: string): Promise<DigestMismatchError | undefined> {
+  try {
+    for await (const _ of await store.open(name));
+  } catch (error) {
+    if (error instanceof DigestMismatchError) return error;
+  }
+  return undefined;
 }
 
 async function hashBlob(store: BlobStore, name: string, algorithm: string): Promise<string> {

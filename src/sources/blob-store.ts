@@ -10,6 +10,8 @@ import { SourceError } from './source-error.js';
 export interface BlobStore {
   /** What to call the source in an error: its path. */
   readonly label: string;
+  /** True when the streams `open` gives check each layer's digest themselves (a DigestMismatchError at the end). */
+  readonly verifies?: boolean;
   /** The member's bytes, or a SourceError naming the member when there is none. */
   open(name: string): Promise<Readable>;
 }

@@ -1,8 +1,7 @@
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat, truncate } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import type { Agent, IncomingMessage } from 'node:http';
-import { Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ResolvedAuth, resolveRegistryAuth } from '../docker/credentials.js';
@@ -163,18 +162,46 @@ export class RegistryClient {
     return bytes;
   }
 
-  /**
-   * A blob into `file`, hashed as it streams; a cut stream is resumed with a Range request (from the bytes
-   * on disk, re-hashed), or fetched again when the registry ignores the range. A digest other than the one
-   * asked for is a DigestMismatchError.
-   */
+  /** A blob into `file`, checked against its digest as it streams (see {@link openBlob}). */
   async download(digest: string, size: number | undefined, file: string, what: string): Promise<void> {
+    await pipeline(await this.openBlob(digest, size, what), createWriteStream(file), {
+      signal: this.#signal,
+    });
+  }
+
+  /**
+   * A blob's bytes as one stream, hashed as they pass: the stream fails at its end with a DigestMismatchError
+   * when they are not `digest`. A cut stream is resumed with a Range request from the bytes already passed
+   * on, or fetched again with those bytes skipped when the registry ignores the range. Resolves once the
+   * registry has answered, so a refused blob is one clear error before anything reads it.
+   */
+  async openBlob(digest: string, size: number | undefined, what: string): Promise<Readable> {
+    const first = await this.#get(`blobs/${digest}`, {}, what);
+    const stream = Readable.from(this.#blobChunks(first, digest, size, what), { objectMode: false });
+    // Ends with the run even when nothing reads it; destroyed before its first read, the generator never
+    // runs, so the answer is let go here.
+    const abort = () => stream.destroy(this.#signal.reason);
+    this.#signal.addEventListener('abort', abort, { once: true });
+    stream.once('close', () => {
+      this.#signal.removeEventListener('abort', abort);
+      first.destroy();
+    });
+    return stream;
+  }
+
+  async *#blobChunks(
+    first: IncomingMessage,
+    digest: string,
+    size: number | undefined,
+    what: string,
+  ): AsyncGenerator<Buffer> {
     const [algorithm = 'sha256', expected] = digest.split(':');
-    let hash: Hash = createHash(algorithm);
-    let written = 0;
+    const hash = createHash(algorithm);
+    let received = 0;
     let lastFailure: unknown;
+    let response: IncomingMessage | undefined = first;
     for (let attempt = 0; ; attempt++) {
-      if (attempt > 0) {
+      if (!response) {
         if (attempt === TRIES) {
           throw new SourceError(
             `the download of ${what} of ${this.image} from ${this.#source.registry} was cut ${TRIES} times (${reason(lastFailure)}); run again when the registry is reachable`,
@@ -182,45 +209,36 @@ export class RegistryClient {
           );
         }
         await sleep(backoff(attempt), undefined, { signal: this.#signal });
-        // Resume from what reached the disk: the hash is remade from those bytes.
-        written = (await stat(file).catch(() => ({ size: 0 }))).size;
-        hash = await hashFile(file, algorithm, written);
+        response = await this.#get(
+          `blobs/${digest}`,
+          received > 0 ? { range: `bytes=${received}-` } : {},
+          what,
+        );
       }
-      const response = await this.#get(
-        `blobs/${digest}`,
-        written > 0 ? { range: `bytes=${written}-` } : {},
-        what,
-      );
-      if (written > 0 && !resumesAt(response, written)) {
-        // The registry sent the whole blob again: start over.
-        written = 0;
-        hash = createHash(algorithm);
-        await truncate(file, 0);
-      }
-      let received = written;
-      const count = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          received += chunk.length;
-          if (size !== undefined && received > size) {
-            done(new SourceError(`${what} is larger than the ${size} bytes its manifest says`));
-            return;
-          }
-          hash.update(chunk);
-          done(null, chunk);
-        },
-      });
+      // The registry sent the whole blob again: what was passed on already is skipped.
+      let skip = received > 0 && !resumesAt(response, received) ? received : 0;
       try {
-        await pipeline(response, count, createWriteStream(file, { flags: written > 0 ? 'a' : 'w' }), {
-          signal: this.#signal,
-        });
+        for await (const chunk of response as AsyncIterable<Buffer>) {
+          const bytes = skip > 0 ? chunk.subarray(Math.min(skip, chunk.length)) : chunk;
+          skip -= chunk.length - bytes.length;
+          if (bytes.length === 0) continue;
+          received += bytes.length;
+          if (size !== undefined && received > size) {
+            throw new SourceError(`${what} is larger than the ${size} bytes its manifest says`);
+          }
+          hash.update(bytes);
+          yield bytes;
+        }
       } catch (error) {
         this.#signal.throwIfAborted();
-        if (!isTransient(error)) throw error;
+        if (error instanceof SourceError || !isTransient(error)) throw error;
         lastFailure = error;
+        response = undefined;
         continue;
       }
-      if (size !== undefined && received < size) {
-        lastFailure = new Error(`the stream ended after ${received} of ${size} bytes`);
+      response = undefined;
+      if (skip > 0 || (size !== undefined && received < size)) {
+        lastFailure = new Error(`the stream ended after ${received} of ${size ?? 'more'} bytes`);
         continue;
       }
       const actual = hash.digest('hex');
@@ -421,17 +439,10 @@ export class RegistryClient {
   }
 }
 
-/** A 206 whose Content-Range starts where the file ends; anything else is a fresh copy of the blob. */
+/** A 206 whose Content-Range starts at `offset`; anything else is a fresh copy of the blob. */
 function resumesAt(response: IncomingMessage, offset: number): boolean {
   const range = /^bytes (\d+)-/.exec(String(response.headers['content-range'] ?? ''));
   return response.statusCode === 206 && range !== null && Number(range[1]) === offset;
-}
-
-async function hashFile(file: string, algorithm: string, length: number): Promise<Hash> {
-  const hash = createHash(algorithm);
-  if (length === 0) return hash;
-  for await (const chunk of createReadStream(file, { end: length - 1 })) hash.update(chunk as Buffer);
-  return hash;
 }
 
 function backoff(attempt: number): number {
