@@ -6,6 +6,7 @@ import { DEFAULT_DEPTH } from '../inspect/report.js';
 import { countOption, imageTargetOptions } from '../inspect/target-options.js';
 import { commandLine } from '../invocation.js';
 import { visibleJson, visibleLines } from '../text/visible.js';
+import { IMAGE_FLAGS } from './image-flags.js';
 import { targetContext } from './progress-reporter.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
@@ -79,12 +80,5 @@ const OPTIONS = {
   hash: { type: 'boolean' },
   depth: { type: 'string', short: 'd' },
   json: { type: 'boolean' },
-  pull: { type: 'string' },
-  method: { type: 'string' },
-  platform: { type: 'string' },
-  'tls-verify': { type: 'string' },
-  base: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...IMAGE_FLAGS,
 } as const;

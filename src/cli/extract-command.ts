@@ -13,6 +13,7 @@ import {
 } from '../options.js';
 import { sourceKey } from '../sources/source-reference.js';
 import { visible, visibleJson, visibleText } from '../text/visible.js';
+import { IMAGE_FLAGS } from './image-flags.js';
 import { progressReporter } from './progress-reporter.js';
 import { type CommandContext, exitCode, parseCommandLine } from './run-command.js';
 
@@ -203,22 +204,15 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   manifest: { type: 'string' },
   force: { type: 'boolean' },
-  pull: { type: 'string' },
-  platform: { type: 'string' },
-  base: { type: 'string' },
   'keep-image': { type: 'boolean' },
-  method: { type: 'string' },
   cache: { type: 'boolean' },
-  'tls-verify': { type: 'string' },
   label: { type: 'string', multiple: true },
   path: { type: 'string', multiple: true },
   'output-dir': { type: 'string' },
   'from-file': { type: 'string' },
   jobs: { type: 'string' },
   json: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...IMAGE_FLAGS,
 } as const;
 
 /** The flag's text as the library's boolean; anything else goes through as text for the library to refuse. */

@@ -9,6 +9,7 @@ import { countOption, imageTargetOptions } from '../inspect/target-options.js';
 import { commandLine } from '../invocation.js';
 import { checkMethod } from '../options.js';
 import { visible, visibleJson, visibleLines } from '../text/visible.js';
+import { IMAGE_FLAGS } from './image-flags.js';
 import { targetContext } from './progress-reporter.js';
 import { type CommandContext, parseCommandLine } from './run-command.js';
 
@@ -108,12 +109,5 @@ const OPTIONS = {
   json: { type: 'boolean' },
   html: { type: 'string' },
   manifest: { type: 'string' },
-  pull: { type: 'string' },
-  method: { type: 'string' },
-  platform: { type: 'string' },
-  'tls-verify': { type: 'string' },
-  base: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...IMAGE_FLAGS,
 } as const;
