@@ -81,6 +81,24 @@ export async function readOciLayout(
   const manifest = (await readBlob(store, descriptor, 'the image manifest')) as ManifestDocument;
   if (!manifest.config) throw new SourceError(`${where}: the image manifest names no config`);
   const config = (await readBlob(store, manifest.config, 'the image config')) as ImageConfigDocument;
+  return manifestImage(
+    manifest,
+    config,
+    {
+      id: checkDigest(manifest.config.digest, 'the config'),
+      digest: checkDigest(descriptor.digest, 'the manifest'),
+    },
+    { where, platform, platformGiven },
+  );
+}
+
+/** The image a manifest and its config describe, whatever held them: each layer with its diff ID, the platform checked. */
+export function manifestImage(
+  manifest: ManifestDocument,
+  config: ImageConfigDocument,
+  ids: { readonly id: string; readonly digest: string },
+  { where, platform, platformGiven }: { where: string; platform: string; platformGiven: boolean },
+): SourceImage {
   const layers = manifest.layers ?? [];
   const diffIds = diffIdsOf(config, layers.length, where);
   const found = configPlatform(config);
@@ -90,8 +108,7 @@ export async function readOciLayout(
     );
   }
   return {
-    id: checkDigest(manifest.config.digest, 'the config'),
-    digest: checkDigest(descriptor.digest, 'the manifest'),
+    ...ids,
     platform: found,
     config: config.config ?? {},
     history: config.history,

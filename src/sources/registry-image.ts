@@ -1,17 +1,15 @@
 import {
   choosePlatform,
-  type Descriptor,
   INDEX_TYPES,
   type IndexDocument,
   MANIFEST_TYPES,
   type ManifestDocument,
-  ociLayer,
+  manifestImage,
 } from './oci-layout.js';
-import { platformMatches } from './platform.js';
 import type { RegistryClient } from './registry-client.js';
 import type { RegistrySource } from './registry-reference.js';
 import { SourceError } from './source-error.js';
-import { configPlatform, diffIdsOf, type ImageConfigDocument, type SourceImage } from './source-image.js';
+import type { ImageConfigDocument, SourceImage } from './source-image.js';
 import { checkDigest } from './verify-digest.js';
 
 /** What a registry's manifest endpoint is asked for, best first: the docker CLI's list plus OCI's. */
@@ -82,18 +80,13 @@ async function imageOf(
     await client.smallBlob(configDigest, 'the image config'),
     where,
   ) as ImageConfigDocument;
-  const layers: Descriptor[] = manifest.layers ?? [];
-  const diffIds = diffIdsOf(config, layers.length, where);
-  const found = configPlatform(config);
-  if (platformGiven && !platformMatches(config, platform)) {
-    throw new SourceError(
-      `${where} is an image for ${found}, not ${platform}; drop --platform or choose ${found}`,
-    );
-  }
-  const sourceLayers = layers.map((layer, position) =>
-    ociLayer(layer, diffIds[position] as string, position, where),
+  const image = manifestImage(
+    manifest,
+    config,
+    { id: configDigest, digest },
+    { where, platform, platformGiven },
   );
-  for (const [position, layer] of sourceLayers.entries()) {
+  for (const [position, layer] of image.layers.entries()) {
     if (layer.foreign) {
       throw new SourceError(
         `layer ${position + 1} of ${where} is a foreign (non-distributable) layer${layer.foreign.length > 0 ? ` kept at ${layer.foreign.join(', ')}` : ''}, not in the registry; this tool does not fetch foreign layers: copy the image with them (skopeo copy --preserve-digests) into a layout and dump oci:DIR`,
@@ -101,13 +94,8 @@ async function imageOf(
     }
   }
   return {
-    id: configDigest,
-    digest,
-    platform: found,
-    config: config.config ?? {},
-    history: config.history,
-    layers: sourceLayers,
-    sizes: layers.map((layer) =>
+    ...image,
+    sizes: (manifest.layers ?? []).map((layer) =>
       typeof layer.size === 'number' && layer.size >= 0 ? layer.size : undefined,
     ),
   };
