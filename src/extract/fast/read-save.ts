@@ -4,8 +4,8 @@ import { mkdir, open } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { type Duplex, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
 import tar from 'tar-stream';
+import { decompressLayer } from '../../sources/decompress-layer.js';
 import { zstdDecompress } from './zstd-stream.js';
 
 /** A save whose manifest names a layer it holds no bytes for: the engine skipped the blob (moby#49473). */
@@ -291,10 +291,7 @@ async function openLayer(file: string): Promise<Readable> {
   if (head.readUInt32LE(0) === ZSTD_MAGIC) return zstdDecompress(createReadStream(file));
   const stream = createReadStream(file, { highWaterMark: 256 * 1024 });
   if (head[0] !== 0x1f || head[1] !== 0x8b) return stream;
-  const gunzip = zlib.createGunzip();
-  // The consumer's pipeline sees any error: this one destroys the decompressor with it.
-  pipeline(stream, gunzip).catch(() => {});
-  return gunzip;
+  return decompressLayer(stream, 'gzip');
 }
 
 async function readJson(member: Readable, name: string): Promise<unknown> {
