@@ -222,7 +222,7 @@ describe('docker:// faults', () => {
     }
   });
 
-  it('a stalled blob gives way to ^C: exit 130 at once, nothing left', async () => {
+  it('a stalled lowest blob streams with nothing spilled, and gives way to ^C: exit 130 at once, nothing left', async () => {
     proxy.fault = { kind: 'stall', blob: layers[0] as string };
     const out = join(work, 'outputs', 'stalled');
     const child = runCli(['extract', `docker://${image}`, '-o', out, '--quiet'], {
@@ -233,6 +233,10 @@ describe('docker:// faults', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
+    // The lowest layer streams straight into the dump: only the layer above it waits on disk.
+    const staged = (await readdir(join(work, 'outputs'))).filter((name) => name.includes('archive-'));
+    expect(staged).toHaveLength(1);
+    expect(await readdir(join(work, 'outputs', staged[0] as string))).toEqual(['blob-1']);
     const sent = Date.now();
     child.kill('SIGINT');
     const result = await child;
