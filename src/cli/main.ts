@@ -38,7 +38,7 @@ Run ${commandLine('COMMAND')} --help for a command's options; --version prints t
 const [command, ...args] = process.argv.slice(2);
 
 await runCommand(args, async (context) => {
-  const known = command === undefined ? undefined : COMMANDS[command];
+  const known = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (known) return known.run(args, context);
   switch (command) {
     case undefined:
@@ -58,7 +58,7 @@ await runCommand(args, async (context) => {
         process.stdout.write(`${OVERVIEW}\n`);
         return 0;
       }
-      const help = COMMANDS[topic]?.help;
+      const help = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic]?.help : undefined;
       if (help === undefined) throw unknownCommand(topic);
       process.stdout.write(`${help}\n`);
       return 0;

@@ -58,6 +58,16 @@ describe('help and version', () => {
       'error: Unknown command "extrct"; use extract, report, diff, shell, cleanup (see --help).',
     ]);
   });
+
+  it('a name every object has (constructor) is no command either', async () => {
+    for (const args of [['constructor'], ['help', 'toString']]) {
+      const result = await runCli(args);
+      expect([result.exitCode, result.stderr]).toEqual([
+        2,
+        `error: Unknown command "${args.at(-1)}"; use extract, report, diff, shell, cleanup (see --help).`,
+      ]);
+    }
+  });
 });
 
 describe('an unknown flag', () => {
