@@ -36,6 +36,7 @@ export default defineConfig({
       'test/inspect/package-file-diff.test.ts',
       'test/extract/fast/layer-rules.test.ts',
       'test/extract/fast/layer-facts.test.ts',
+      'test/extract/hardlink-groups.test.ts',
       'test/inspect/format-layers-text.test.ts',
       'test/extract/fast/save-failure.test.ts',
       'test/extract/fast/layer-rules-selection.test.ts',

@@ -9,7 +9,18 @@ type EntryFields = Pick<ManifestEntry, Required> & {
 export function entryOf(fields: EntryFields): ManifestEntry {
   const { path, type, mode, uid, gid, size, mtime, target, sha256, devmajor, devminor, xattrs, layer } =
     fields;
-  return {
+  const plain =
+    target === undefined &&
+    devmajor === undefined &&
+    devminor === undefined &&
+    (xattrs === undefined || Object.keys(xattrs).length === 0) &&
+    layer !== undefined;
+  // The common shapes as whole literals: their fields live in the object itself, where fields added later
+  // need a second allocation; for each of many entries.
+  if (plain && sha256 !== undefined) return { path, type, mode, uid, gid, size, mtime, sha256, layer };
+  if (plain && sha256 === undefined) return { path, type, mode, uid, gid, size, mtime, layer };
+  // Assigned in order rather than spread: no short-lived object per field.
+  const entry: { -readonly [K in keyof ManifestEntry]: ManifestEntry[K] } = {
     path,
     type,
     mode,
@@ -17,13 +28,14 @@ export function entryOf(fields: EntryFields): ManifestEntry {
     gid,
     size,
     mtime,
-    ...(target !== undefined && { target }),
-    ...(sha256 !== undefined && { sha256 }),
-    ...(devmajor !== undefined && { devmajor }),
-    ...(devminor !== undefined && { devminor }),
-    ...(xattrs !== undefined && Object.keys(xattrs).length > 0 && { xattrs }),
-    ...(layer !== undefined && { layer }),
   };
+  if (target !== undefined) entry.target = target;
+  if (sha256 !== undefined) entry.sha256 = sha256;
+  if (devmajor !== undefined) entry.devmajor = devmajor;
+  if (devminor !== undefined) entry.devminor = devminor;
+  if (xattrs !== undefined && Object.keys(xattrs).length > 0) entry.xattrs = xattrs;
+  if (layer !== undefined) entry.layer = layer;
+  return entry;
 }
 
 /**
@@ -34,7 +46,19 @@ export function entryOf(fields: EntryFields): ManifestEntry {
  * methods would describe one inode differently.
  */
 export function canonicaliseHardlinks(entries: readonly ManifestEntry[]): ManifestEntry[] {
-  const byPath = new Map(entries.map((entry) => [entry.path, entry]));
+  // Only the names of hardlink groups are looked up by path: a map of every entry would be the largest
+  // object of a run on an image of many small files.
+  const byPath = new Map<string, ManifestEntry>();
+  const targets = new Set<string>();
+  for (const entry of entries) {
+    if (entry.type !== 'hardlink') continue;
+    byPath.set(entry.path, entry);
+    targets.add(entry.target ?? '');
+  }
+  if (byPath.size === 0) return [...entries];
+  for (const entry of entries) {
+    if (entry.type !== 'hardlink' && targets.has(entry.path)) byPath.set(entry.path, entry);
+  }
   const groups = new Map<string, string[]>();
   for (const entry of entries) {
     if (entry.type !== 'hardlink') continue;

@@ -1,8 +1,10 @@
 import type { LayerChange, LayerEfficiency, RemovedPath } from '../../manifest.js';
 import type { TarHeader } from '../../tar/tar-member.js';
-import type { Inode, LayerTree, TreeNode } from './layer-tree.js';
+import type { DirNode, Inode, LayerTree, TreeNode } from './layer-tree.js';
 
 const WHITEOUT = '.wh.';
+/** In `touched`: a path the layer writes below but does not list. */
+const NOT_MEMBER = -1;
 
 /** What one layer did, as its own members say it (layer-history.ts puts it beside the config's history). */
 export interface LayerFact {
@@ -22,11 +24,19 @@ interface Counting {
   changed: { files: number; bytes: number };
   deleted: { files: number; bytes: number };
   removed: RemovedPath[];
-  /** Paths this layer has already counted: a folder listed after a file below it, a name listed twice. */
-  touched: Set<string>;
-  fileMembers: string[][];
-  /** dive's view of the layer's own tree: each member's size by path, and every folder above a member. */
-  members: Map<string, number>;
+  /**
+   * Paths this layer has already counted (a folder listed after a file below it, a name listed twice), by
+   * path: dive's view of the layer's own tree, each member's size, or NOT_MEMBER for a folder the layer only
+   * writes below. One map for both: 100,000 members are 100,000 path strings, kept once.
+   */
+  touched: Map<string, number>;
+  /**
+   * Where each file member was placed, as parent folder and name, flat: a file's name in the tree at the
+   * layer's end tells whether its inode survived the layer (a folder that holds a member is never replaced
+   * within its layer). Two references a file, where its path's components were a few strings and an array.
+   */
+  fileMembers: (DirNode | string)[];
+  /** Every folder above a member. */
   above: Set<string>;
   /** Whited-out paths, and whether a folder was there. */
   whiteouts: Map<string, boolean>;
@@ -46,7 +56,8 @@ export class LayerFacts {
   private readonly done: (Omit<LayerFact, 'wasted'> & { inodes: Set<Inode> })[] = [];
   private current: Counting | undefined;
   private currentLayer = -1;
-  private readonly paths = new Map<string, PathSizes>();
+  /** Per path, its sizes; a path one layer sized holds that size alone (no object for most paths). */
+  private readonly paths = new Map<string, PathSizes | number>();
 
   /** A member of `layer`, before the rules apply it to `tree`. */
   member(header: TarHeader, parts: readonly string[], tree: LayerTree, layer: number): void {
@@ -64,24 +75,22 @@ export class LayerFacts {
     }
     this.markAbove(layerFacts, parts);
     const size = header.kind === 'file' ? header.size : 0;
-    layerFacts.members.set(path, size);
-    if (header.kind === 'file') {
-      layerFacts.size += size;
-      layerFacts.fileMembers.push([...parts]);
-    }
+    if (header.kind === 'file') layerFacts.size += size;
+    const { touched } = layerFacts;
     // A lower non-folder where this layer needs a parent folder goes (layer-rules.ts replacesLowerNonDir).
-    if (parts.length > 1 && !layerFacts.touched.has(parts.slice(0, -1).join('/'))) {
+    if (parts.length > 1 && !touched.has(parts.slice(0, -1).join('/'))) {
       for (let i = 1; i < parts.length; i++) {
         const above = parts.slice(0, i);
         const key = above.join('/');
-        if (layerFacts.touched.has(key)) continue;
-        layerFacts.touched.add(key);
+        if (touched.has(key)) continue;
+        touched.set(key, NOT_MEMBER);
         const lower = tree.node(above);
         if (lower?.kind === 'leaf') this.replaced(layerFacts, lower, key);
       }
     }
-    if (layerFacts.touched.has(path)) return;
-    layerFacts.touched.add(path);
+    const counted = touched.has(path);
+    touched.set(path, size);
+    if (counted) return;
     const lower = tree.node(parts);
     if (header.kind === 'dir') {
       if (lower?.kind === 'leaf') this.replaced(layerFacts, lower, path);
@@ -90,6 +99,11 @@ export class LayerFacts {
     const change = lower?.kind === 'leaf' ? layerFacts.changed : layerFacts.added;
     change.files++;
     change.bytes += size;
+  }
+
+  /** LayerRules placed a file member of `layer` as `name` in `parent`. */
+  placedFile(parent: DirNode, name: string, layer: number): void {
+    this.layerOf(layer).fileMembers.push(parent, name);
   }
 
   /** LayerRules removes a lower layer's `node` at `parts`, with all below it. */
@@ -114,15 +128,16 @@ export class LayerFacts {
   }
 
   /** The layer is applied, its whiteouts too. */
-  endLayer(tree: LayerTree, layer: number): void {
+  endLayer(layer: number): void {
     const layerFacts = this.layerOf(layer);
     const inodes = new Set<Inode>();
-    for (const parts of layerFacts.fileMembers) {
-      const node = tree.node(parts);
+    const { fileMembers } = layerFacts;
+    for (let i = 0; i < fileMembers.length; i += 2) {
+      const node = (fileMembers[i] as DirNode).children.get(fileMembers[i + 1] as string);
       if (node?.kind === 'leaf' && node.layer === layer && node.inode.type === 'file') inodes.add(node.inode);
     }
-    for (const [path, size] of layerFacts.members) {
-      if (!layerFacts.above.has(path)) this.sized(path, size);
+    for (const [path, size] of layerFacts.touched) {
+      if (size !== NOT_MEMBER && !layerFacts.above.has(path)) this.sized(path, size);
     }
     for (const [path, wasFolder] of layerFacts.whiteouts) {
       this.sized(path, wasFolder ? removedBytesBelow(layerFacts.removed, path) : 0);
@@ -182,7 +197,11 @@ export class LayerFacts {
   private sized(path: string, size: number): void {
     const sizes = this.paths.get(path);
     if (sizes === undefined) {
-      this.paths.set(path, { cumulative: size, minimum: size, count: 1 });
+      this.paths.set(path, size);
+      return;
+    }
+    if (typeof sizes === 'number') {
+      this.paths.set(path, { cumulative: sizes + size, minimum: Math.min(sizes, size), count: 2 });
       return;
     }
     sizes.cumulative += size;
@@ -197,11 +216,16 @@ export class LayerFacts {
  * are summed by path; score = Σ smallest size per path / Σ all sizes per path, 1 when nothing was sized.
  * dive's wasted bytes are the summed sizes of the paths seen more than once, each copy counted.
  */
-export function efficiencyOf(paths: Iterable<PathSizes>): LayerEfficiency {
+export function efficiencyOf(paths: Iterable<PathSizes | number>): LayerEfficiency {
   let minimum = 0;
   let discovered = 0;
   let wasted = 0;
   for (const sizes of paths) {
+    if (typeof sizes === 'number') {
+      minimum += sizes;
+      discovered += sizes;
+      continue;
+    }
     minimum += sizes.minimum;
     discovered += sizes.cumulative;
     if (sizes.count > 1) wasted += sizes.cumulative;
@@ -238,9 +262,8 @@ function newCounting(): Counting {
     changed: { files: 0, bytes: 0 },
     deleted: { files: 0, bytes: 0 },
     removed: [],
-    touched: new Set(),
+    touched: new Map(),
     fileMembers: [],
-    members: new Map(),
     above: new Set(),
     whiteouts: new Map(),
   };

@@ -11,7 +11,8 @@ export interface Inode {
   /** Whole seconds, as the manifest shows them. */
   mtime: number;
   size: number;
-  sha256?: string;
+  /** SHA-256 of a regular file's content: its 32 bytes as a one-byte (binary) string, half the memory of hex. */
+  digest?: string;
   /** Symlink target, a byte string. */
   target?: string;
   devmajor?: number;
@@ -68,6 +69,8 @@ export class LayerTree {
    * final image still holds (a later layer may replace or hide them): `checkSelectedInTree`.
    */
   readonly linksOutside: { readonly parts: readonly string[]; readonly inode: Inode }[] = [];
+  /** Every inode a hardlink member named: only these may have more than one name. */
+  readonly linked = new Set<Inode>();
 
   /** The directory at `parts`, or undefined when a component is missing or not a directory. */
   dir(parts: readonly string[]): DirNode | undefined {
@@ -108,7 +111,7 @@ export class LayerTree {
           continue;
         }
         const { inode } = node;
-        const primary = primaries.get(inode);
+        const primary = this.linked.has(inode) ? primaries.get(inode) : undefined;
         if (primary !== undefined) {
           const { mode, uid, gid, mtime, xattrs } = inode;
           entries.push(
@@ -127,8 +130,26 @@ export class LayerTree {
           );
           continue;
         }
-        primaries.set(inode, path);
-        entries.push(entryOf({ ...inode, path, layer: node.layer }));
+        if (this.linked.has(inode)) primaries.set(inode, path);
+        const { type, mode, uid, gid, size, mtime, digest, target, devmajor, devminor, xattrs } = inode;
+        const sha256 = digest === undefined ? undefined : Buffer.from(digest, 'binary').toString('hex');
+        entries.push(
+          entryOf({
+            path,
+            type,
+            mode,
+            uid,
+            gid,
+            size,
+            mtime,
+            target,
+            sha256,
+            devmajor,
+            devminor,
+            xattrs,
+            layer: node.layer,
+          }),
+        );
       }
     };
     walk(this.root, '');

@@ -204,6 +204,15 @@ describe("dive's efficiency formula", () => {
     ).toEqual({ score: 150 / 350, minimum_bytes: 150, discovered_bytes: 350, wasted_bytes: 300 });
   });
 
+  it('takes a bare size as a path one layer sized', () => {
+    expect(efficiencyOf([{ cumulative: 300, minimum: 100, count: 2 }, 50])).toEqual({
+      score: 150 / 350,
+      minimum_bytes: 150,
+      discovered_bytes: 350,
+      wasted_bytes: 300,
+    });
+  });
+
   it('is 1 when nothing has a size (a scratch image of empty files)', () => {
     expect(efficiencyOf([{ cumulative: 0, minimum: 0, count: 1 }]).score).toBe(1);
     expect(efficiencyOf([]).score).toBe(1);
