@@ -106,7 +106,8 @@ async function chainFailure(
     (reason) => (reason as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE',
   );
   if (!failure) return undefined;
-  if (store.verifies && layer.digest) {
+  // The store's own stream failing (cut too often, too long) says so itself: no second download to tell.
+  if (store.verifies && layer.digest && !(failure instanceof SourceError)) {
     const mismatch = await drainedMismatch(store, layer.name);
     if (mismatch) return mismatch;
   }

@@ -173,19 +173,33 @@ export class RegistryClient {
    * A blob's bytes as one stream, hashed as they pass: the stream fails at its end with a DigestMismatchError
    * when they are not `digest`. A cut stream is resumed with a Range request from the bytes already passed
    * on, or fetched again with those bytes skipped when the registry ignores the range. Resolves once the
-   * registry has answered, so a refused blob is one clear error before anything reads it.
+   * registry has answered, so a refused blob is one clear error before anything reads it. Destroying the
+   * stream, or the run's end, stops its requests and waits at once.
    */
   async openBlob(digest: string, size: number | undefined, what: string): Promise<Readable> {
-    const first = await this.#get(`blobs/${digest}`, {}, what);
-    const stream = Readable.from(this.#blobChunks(first, digest, size, what), { objectMode: false });
-    // Ends with the run even when nothing reads it; destroyed before its first read, the generator never
-    // runs, so the answer is let go here.
-    const abort = () => stream.destroy(this.#signal.reason);
-    this.#signal.addEventListener('abort', abort, { once: true });
-    stream.once('close', () => {
-      this.#signal.removeEventListener('abort', abort);
-      first.destroy();
+    const own = new AbortController();
+    const signal = AbortSignal.any([this.#signal, own.signal]);
+    const first = await this.#get(`blobs/${digest}`, {}, what, signal);
+    const chunks = this.#blobChunks(first, digest, size, what, signal);
+    const stream = new Readable({
+      highWaterMark: 256 * 1024,
+      read() {
+        chunks.next().then(
+          ({ done, value }) => this.push(done ? null : value),
+          (error: unknown) => this.destroy(error as Error),
+        );
+      },
+      destroy(error, callback) {
+        own.abort();
+        first.destroy();
+        callback(error);
+      },
     });
+    // Ends with the run even when nothing reads it.
+    const abort = () => stream.destroy(this.#signal.reason);
+    if (this.#signal.aborted) abort();
+    this.#signal.addEventListener('abort', abort, { once: true });
+    stream.once('close', () => this.#signal.removeEventListener('abort', abort));
     return stream;
   }
 
@@ -194,27 +208,33 @@ export class RegistryClient {
     digest: string,
     size: number | undefined,
     what: string,
+    signal: AbortSignal,
   ): AsyncGenerator<Buffer> {
     const [algorithm = 'sha256', expected] = digest.split(':');
     const hash = createHash(algorithm);
     let received = 0;
     let lastFailure: unknown;
     let response: IncomingMessage | undefined = first;
-    for (let attempt = 0; ; attempt++) {
+    // Tries in a row that passed no byte on: a stream that keeps moving is resumed as often as it is cut
+    // (a consumer that pauses for a minute lets the idle timer cut a healthy connection).
+    let failures = 0;
+    for (;;) {
       if (!response) {
-        if (attempt === TRIES) {
+        if (failures === TRIES) {
           throw new SourceError(
             `the download of ${what} of ${this.image} from ${this.#source.registry} was cut ${TRIES} times (${reason(lastFailure)}); run again when the registry is reachable`,
             { cause: lastFailure },
           );
         }
-        await sleep(backoff(attempt), undefined, { signal: this.#signal });
+        await sleep(backoff(failures), undefined, { signal });
         response = await this.#get(
           `blobs/${digest}`,
           received > 0 ? { range: `bytes=${received}-` } : {},
           what,
+          signal,
         );
       }
+      const before = received;
       // The registry sent the whole blob again: what was passed on already is skipped.
       let skip = received > 0 && !resumesAt(response, received) ? received : 0;
       try {
@@ -224,21 +244,25 @@ export class RegistryClient {
           if (bytes.length === 0) continue;
           received += bytes.length;
           if (size !== undefined && received > size) {
-            throw new SourceError(`${what} is larger than the ${size} bytes its manifest says`);
+            throw new SourceError(
+              `${what} of ${this.image} is larger than the ${size} bytes its manifest says`,
+            );
           }
           hash.update(bytes);
           yield bytes;
         }
       } catch (error) {
-        this.#signal.throwIfAborted();
+        signal.throwIfAborted();
         if (error instanceof SourceError || !isTransient(error)) throw error;
         lastFailure = error;
+        failures = received > before ? 1 : failures + 1;
         response = undefined;
         continue;
       }
       response = undefined;
       if (skip > 0 || (size !== undefined && received < size)) {
         lastFailure = new Error(`the stream ended after ${received} of ${size ?? 'more'} bytes`);
+        failures = received > before ? 1 : failures + 1;
         continue;
       }
       const actual = hash.digest('hex');
@@ -252,19 +276,24 @@ export class RegistryClient {
   }
 
   /** A GET of `/v2/NAME/PATH` that succeeded (200 or 206), through login, redirects and retries. */
-  async #get(path: string, headers: Record<string, string>, what: string): Promise<IncomingMessage> {
+  async #get(
+    path: string,
+    headers: Record<string, string>,
+    what: string,
+    signal = this.#signal,
+  ): Promise<IncomingMessage> {
     const url = new URL(`/v2/${this.#source.repository}/${path}`, this.#origin);
     let challenged = false;
     for (let attempt = 1; ; attempt++) {
       const authorization = await this.#authorize();
       let response: IncomingMessage;
       try {
-        response = await this.#follow(url, { ...headers, ...(authorization && { authorization }) });
+        response = await this.#follow(url, { ...headers, ...(authorization && { authorization }) }, signal);
       } catch (error) {
-        this.#signal.throwIfAborted();
+        signal.throwIfAborted();
         if (error instanceof SourceError) throw error;
         if (isTransient(error) && attempt < TRIES) {
-          await sleep(backoff(attempt), undefined, { signal: this.#signal });
+          await sleep(backoff(attempt), undefined, { signal });
           continue;
         }
         throw new SourceError(
@@ -286,7 +315,7 @@ export class RegistryClient {
         continue;
       }
       if (isTransientStatus(status) && attempt < TRIES) {
-        await sleep(retryAfter(response) ?? backoff(attempt), undefined, { signal: this.#signal });
+        await sleep(retryAfter(response) ?? backoff(attempt), undefined, { signal });
         continue;
       }
       throw await this.#statusError(status, body, what, attempt);
@@ -294,7 +323,7 @@ export class RegistryClient {
   }
 
   /** Follows redirects (blob stores often answer from elsewhere); the login goes to the registry's origin only. */
-  async #follow(url: URL, headers: Record<string, string>): Promise<IncomingMessage> {
+  async #follow(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
     let target = url;
     for (let hop = 0; ; hop++) {
       const same = target.origin === this.#origin;
@@ -302,7 +331,7 @@ export class RegistryClient {
       const response = await send(target, {
         headers: same ? headers : anonymous,
         agent: same ? this.#agent : this.#agentFor(target),
-        signal: this.#signal,
+        signal,
         env: this.#env,
       });
       const status = response.statusCode ?? 0;

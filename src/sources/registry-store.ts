@@ -60,10 +60,16 @@ export async function registryStore(
   const downloads = new Map<string, Promise<string>>();
   const pending = [...above];
   const worker = async () => {
-    for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
+    for (;;) {
+      // The slot first: a name taken off `pending` is downloading, never waiting.
+      await acquire(false);
+      const name = pending.shift();
+      if (name === undefined) {
+        release();
+        return;
+      }
       const position = positions.get(name) as number;
       const file = join(spillDir, `blob-${position}`);
-      await acquire(false);
       const download = client
         .download(image.layers[position]?.digest as string, image.sizes[position], file, what(position))
         .then(() => file)

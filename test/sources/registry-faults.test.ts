@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../../src/sources/registry-client.js';
+import { parseRegistrySource, type RegistrySource } from '../../src/sources/registry-reference.js';
 import { runCli } from '../support/cli.js';
 import { debianRoot } from '../support/debian-root.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
@@ -182,7 +184,7 @@ describe('docker:// faults', () => {
       .filter((position) => position >= 0);
     // Each blob once, lowest first: a blob is asked for only when the ones more than two below it were.
     // Requests sent together on separate connections reach the registry in the network's order.
-    expect([...asked].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect([...asked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
     const outOfWindow = asked.flatMap((layer, i) =>
       asked.slice(i + 1).flatMap((later) => (layer - later >= 3 ? [`${layer} before ${later}`] : [])),
     );
@@ -220,6 +222,27 @@ describe('docker:// faults', () => {
     } finally {
       await execa('umount', [mountPoint], { reject: false });
     }
+  });
+
+  it('a blob stream destroyed while its registry stalls closes at once and asks for nothing more', async () => {
+    proxy.fault = { kind: 'stall', blob: layers[0] as string };
+    const signal = new AbortController().signal;
+    const client = await RegistryClient.open(parseRegistrySource(`docker://${image}`) as RegistrySource, {
+      signal,
+    });
+    const stream = await client.openBlob(layers[0] as string, undefined, 'layer 1 of 2');
+    stream.on('error', () => {});
+    // Until the head and first bytes are read, the stall has not begun.
+    await new Promise((resolve) => stream.once('data', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const closed = new Promise((resolve) => stream.once('close', resolve));
+    const sent = Date.now();
+    stream.destroy();
+    await closed;
+    // Before, the stream waited out the socket's 60 s idle timer, then asked again with a Range.
+    expect(Date.now() - sent).toBeLessThan(2000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(proxy.requests.filter((line) => line.includes(layers[0] as string))).toHaveLength(1);
   });
 
   it('a stalled lowest blob streams with nothing spilled, and gives way to ^C: exit 130 at once, nothing left', async () => {
