@@ -9,6 +9,7 @@ import type { ManifestEntry } from '../manifest.js';
 import { splitPath } from '../tar/member-path.js';
 import { createLayerFilter } from './fast/layer-filter.js';
 import { readSave } from './fast/read-save.js';
+import { whiteoutOf } from './fast/whiteout.js';
 import { removeTree, STAGING_PREFIX } from './output-folder.js';
 
 /**
@@ -102,10 +103,10 @@ async function listLayer(layer: Readable, paths: Set<string>, signal?: AbortSign
       added.push(folder);
     }
     const parent = parts.length > 0 ? `${parts.join('/')}/` : '';
-    if (name === '.wh..wh..opq') opaque.push(parent);
-    else if (!name.startsWith('.wh.')) added.push(parent + name);
-    // `.wh..wh.*` names other than the opaque marker are the engine's own bookkeeping, hiding nothing.
-    else if (!name.startsWith('.wh..wh.')) hidden.push(parent + name.slice(4));
+    const whiteout = whiteoutOf(name);
+    if (!whiteout) added.push(parent + name);
+    else if (whiteout.kind === 'opaque') opaque.push(parent);
+    else if (whiteout.kind === 'hides') hidden.push(parent + whiteout.name);
     return { keep: false };
   });
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });

@@ -1,8 +1,8 @@
 import type { LayerChange, LayerEfficiency, RemovedPath } from '../../manifest.js';
 import type { TarHeader } from '../../tar/tar-member.js';
 import type { DirNode, Inode, LayerTree, TreeNode } from './layer-tree.js';
+import { whiteoutOf } from './whiteout.js';
 
-const WHITEOUT = '.wh.';
 /** In `touched`: a path the layer writes below but does not list. */
 const NOT_MEMBER = -1;
 
@@ -64,11 +64,12 @@ export class LayerFacts {
     const layerFacts = this.layerOf(layer);
     const name = parts[parts.length - 1] as string;
     const path = parts.join('/');
-    if (name.startsWith(WHITEOUT)) {
+    const whiteout = whiteoutOf(name);
+    if (whiteout) {
       // dive drops opaque markers (and any `.wh..wh.` name) from its trees; a whiteout is a leaf at the
       // name it hides.
-      if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return;
-      const hidden = [...parts.slice(0, -1), name.slice(WHITEOUT.length)];
+      if (whiteout.kind !== 'hides') return;
+      const hidden = [...parts.slice(0, -1), whiteout.name];
       layerFacts.whiteouts.set(hidden.join('/'), sizedAsFolder(tree.node(hidden)));
       this.markAbove(layerFacts, parts);
       return;

@@ -27,9 +27,7 @@ import {
   touchedBy,
 } from './layer-tree.js';
 import { UnsupportedLayerError } from './unsupported-layer-error.js';
-
-const WHITEOUT = '.wh.';
-const OPAQUE = '.wh..wh..opq';
+import { whiteoutOf } from './whiteout.js';
 
 const isRoot = process.getuid?.() === 0;
 /** Unlinks in flight at once: enough to keep the thread pool busy. */
@@ -82,10 +80,10 @@ export class LayerRules {
     if (place === 'outside') return this.outside(header);
     if (place === 'below') return this.below(parts, name, header);
     // A whiteout makes nothing, not even its folder: it only hides what lower layers have (in finish).
-    if (name.startsWith(WHITEOUT)) {
-      if (name === OPAQUE) this.opaque.push(parentParts);
-      else if (!name.startsWith(`${WHITEOUT}${WHITEOUT}`))
-        this.whiteouts.push([...parentParts, name.slice(WHITEOUT.length)]);
+    const whiteout = whiteoutOf(name);
+    if (whiteout) {
+      if (whiteout.kind === 'opaque') this.opaque.push(parentParts);
+      else if (whiteout.kind === 'hides') this.whiteouts.push([...parentParts, whiteout.name]);
       return { keep: false };
     }
     const parent = this.ensureDir(parentParts);
@@ -151,7 +149,7 @@ export class LayerRules {
    */
   private below(parts: string[], name: string, header: TarHeader): { keep: false } {
     const root = this.selection?.rootOf(parts);
-    if (root && !name.startsWith(WHITEOUT)) this.ensureDir(root);
+    if (root && !whiteoutOf(name)) this.ensureDir(root);
     if (header.kind === 'hardlink') this.selection?.noteLink(parts, splitPath(header.linkname), this.layer);
     return { keep: false };
   }
@@ -159,10 +157,11 @@ export class LayerRules {
   /** Roots only: the noted links this member ends, replacing or hiding a name of theirs (`forgetLinks`). */
   private endLinks(parentParts: string[], name: string, header: TarHeader): void {
     const selection = this.selection as PathSelection;
-    if (name === OPAQUE) selection.forgetLinks(parentParts, this.layer, 'below', true);
-    else if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return;
-    else if (name.startsWith(WHITEOUT)) {
-      selection.forgetLinks([...parentParts, name.slice(WHITEOUT.length)], this.layer, 'tree', true);
+    const whiteout = whiteoutOf(name);
+    if (whiteout?.kind === 'opaque') selection.forgetLinks(parentParts, this.layer, 'below', true);
+    else if (whiteout?.kind === 'reserved') return;
+    else if (whiteout?.kind === 'hides') {
+      selection.forgetLinks([...parentParts, whiteout.name], this.layer, 'tree', true);
     } else {
       selection.forgetLinks(
         [...parentParts, name],
@@ -394,8 +393,9 @@ export class LayerRules {
 
 /** The name a member is about: a whiteout's hidden name, an opaque marker's folder, or its own. */
 function subject(parentParts: string[], name: string): string[] {
-  if (name === OPAQUE) return parentParts;
-  if (name.startsWith(WHITEOUT)) return [...parentParts, name.slice(WHITEOUT.length)];
+  const whiteout = whiteoutOf(name);
+  if (whiteout?.kind === 'opaque') return parentParts;
+  if (whiteout?.kind === 'hides') return [...parentParts, whiteout.name];
   return [...parentParts, name];
 }
 
