@@ -41,6 +41,7 @@ export default defineConfig({
       'test/extract/fast/save-failure.test.ts',
       'test/extract/fast/layer-rules-selection.test.ts',
       'test/extract/fast/whiteout.test.ts',
+      'test/cli/heap-flags.test.ts',
       'test/extract/path-selection.test.ts',
       'test/extract/selected-roots.test.ts',
       'test/sources/source-reference.test.ts',
