@@ -25,11 +25,10 @@ interface Counting {
   deleted: { files: number; bytes: number };
   removed: RemovedPath[];
   /**
-   * Paths this layer has already counted (a folder listed after a file below it, a name listed twice), by
-   * path: dive's view of the layer's own tree, each member's size, or NOT_MEMBER for a folder the layer only
-   * writes below. One map for both: 100,000 members are 100,000 path strings, kept once.
+   * Paths this layer has already counted (a folder listed after a file below it, a name listed twice): dive's
+   * view of the layer's own tree, each member's size, or NOT_MEMBER for a folder the layer only writes below.
    */
-  touched: Map<string, number>;
+  touched: PathMap<number>;
   /**
    * Where each file member was placed, as parent folder and name, flat: a file's name in the tree at the
    * layer's end tells whether its inode survived the layer (a folder that holds a member is never replaced
@@ -37,9 +36,9 @@ interface Counting {
    */
   fileMembers: (DirNode | string)[];
   /** Every folder above a member. */
-  above: Set<string>;
+  above: PathMap<true>;
   /** Whited-out paths, and whether a folder was there. */
-  whiteouts: Map<string, boolean>;
+  whiteouts: PathMap<boolean>;
 }
 
 interface PathSizes {
@@ -57,20 +56,20 @@ export class LayerFacts {
   private current: Counting | undefined;
   private currentLayer = -1;
   /** Per path, its sizes; a path one layer sized holds that size alone (no object for most paths). */
-  private readonly paths = new Map<string, PathSizes | number>();
+  private readonly paths = new PathMap<PathSizes | number>();
 
   /** A member of `layer`, before the rules apply it to `tree`. */
   member(header: TarHeader, parts: readonly string[], tree: LayerTree, layer: number): void {
     const layerFacts = this.layerOf(layer);
     const name = parts[parts.length - 1] as string;
-    const path = parts.join('/');
+    const parent = parts.slice(0, -1).join('/');
     const whiteout = whiteoutOf(name);
     if (whiteout) {
       // dive drops opaque markers (and any `.wh..wh.` name) from its trees; a whiteout is a leaf at the
       // name it hides.
       if (whiteout.kind !== 'hides') return;
       const hidden = [...parts.slice(0, -1), whiteout.name];
-      layerFacts.whiteouts.set(hidden.join('/'), sizedAsFolder(tree.node(hidden)));
+      layerFacts.whiteouts.set(parent, whiteout.name, sizedAsFolder(tree.node(hidden)));
       this.markAbove(layerFacts, parts);
       return;
     }
@@ -79,22 +78,23 @@ export class LayerFacts {
     if (header.kind === 'file') layerFacts.size += size;
     const { touched } = layerFacts;
     // A lower non-folder where this layer needs a parent folder goes (layer-rules.ts replacesLowerNonDir).
-    if (parts.length > 1 && !touched.has(parts.slice(0, -1).join('/'))) {
+    if (parts.length > 1 && !touched.has(parts.slice(0, -2).join('/'), parts[parts.length - 2] as string)) {
       for (let i = 1; i < parts.length; i++) {
         const above = parts.slice(0, i);
-        const key = above.join('/');
-        if (touched.has(key)) continue;
-        touched.set(key, NOT_MEMBER);
+        const aboveParent = parts.slice(0, i - 1).join('/');
+        const aboveName = parts[i - 1] as string;
+        if (touched.has(aboveParent, aboveName)) continue;
+        touched.set(aboveParent, aboveName, NOT_MEMBER);
         const lower = tree.node(above);
-        if (lower?.kind === 'leaf') this.replaced(layerFacts, lower, key);
+        if (lower?.kind === 'leaf') this.replaced(layerFacts, lower, above.join('/'));
       }
     }
-    const counted = touched.has(path);
-    touched.set(path, size);
+    const counted = touched.has(parent, name);
+    touched.set(parent, name, size);
     if (counted) return;
     const lower = tree.node(parts);
     if (header.kind === 'dir') {
-      if (lower?.kind === 'leaf') this.replaced(layerFacts, lower, path);
+      if (lower?.kind === 'leaf') this.replaced(layerFacts, lower, parts.join('/'));
       return;
     }
     const change = lower?.kind === 'leaf' ? layerFacts.changed : layerFacts.added;
@@ -137,11 +137,14 @@ export class LayerFacts {
       const node = (fileMembers[i] as DirNode).children.get(fileMembers[i + 1] as string);
       if (node?.kind === 'leaf' && node.layer === layer && node.inode.type === 'file') inodes.add(node.inode);
     }
-    for (const [path, size] of layerFacts.touched) {
-      if (size !== NOT_MEMBER && !layerFacts.above.has(path)) this.sized(path, size);
+    for (const [parent, name, size] of layerFacts.touched.entries()) {
+      if (size !== NOT_MEMBER && !layerFacts.above.has(parent, name)) this.sized(parent, name, size);
     }
-    for (const [path, wasFolder] of layerFacts.whiteouts) {
-      this.sized(path, wasFolder ? removedBytesBelow(layerFacts.removed, path) : 0);
+    for (const [parent, name, wasFolder] of layerFacts.whiteouts.entries()) {
+      const bytes = wasFolder
+        ? removedBytesBelow(layerFacts.removed, parent ? `${parent}/${name}` : name)
+        : 0;
+      this.sized(parent, name, bytes);
     }
     const { size, added, changed, deleted, removed } = layerFacts;
     this.done[layer] = { size, added, changed, deleted, removed, inodes };
@@ -150,19 +153,32 @@ export class LayerFacts {
 
   /** After the last layer, before the tree becomes entries: each layer's facts, and dive's efficiency (once). */
   finish(tree: LayerTree, layers: number): { facts: LayerFact[]; efficiency: LayerEfficiency } {
-    const live = new Set<Inode>();
+    const kept: number[] = new Array(layers).fill(0);
+    // Only a linked inode has more than one name, so only it may count in more than one layer: no set of
+    // every inode, as large as the tree's own names.
+    const linkedSeen = new Set<Inode>();
     const walk = (node: TreeNode) => {
-      if (node.kind === 'leaf') live.add(node.inode);
-      else for (const child of node.children.values()) walk(child);
+      if (node.kind === 'dir') {
+        for (const child of node.children.values()) walk(child);
+        return;
+      }
+      const { inode } = node;
+      if (!tree.linked.has(inode)) {
+        if (this.done[node.layer]?.inodes.has(inode)) (kept[node.layer] as number) += inode.size;
+        return;
+      }
+      if (linkedSeen.has(inode)) return;
+      linkedSeen.add(inode);
+      this.done.forEach((layer, index) => {
+        if (layer?.inodes.has(inode)) (kept[index] as number) += inode.size;
+      });
     };
     walk(tree.root);
     const facts: LayerFact[] = [];
     for (let index = 0; index < layers; index++) {
       const layer = this.done[index] ?? emptyCounting();
-      let kept = 0;
-      for (const inode of layer.inodes) if (live.has(inode)) kept += inode.size;
       const { inodes: _inodes, ...fact } = layer;
-      facts.push({ ...fact, wasted: layer.size - kept });
+      facts.push({ ...fact, wasted: layer.size - (kept[index] as number) });
     }
     const efficiency = efficiencyOf(this.paths.values());
     // The tree becomes entries next and is emptied as it goes: let its inodes and paths go with it.
@@ -189,20 +205,21 @@ export class LayerFacts {
 
   private markAbove(layerFacts: Counting, parts: readonly string[]): void {
     for (let i = parts.length - 1; i > 0; i--) {
-      const key = parts.slice(0, i).join('/');
-      if (layerFacts.above.has(key)) return;
-      layerFacts.above.add(key);
+      const parent = parts.slice(0, i - 1).join('/');
+      const name = parts[i - 1] as string;
+      if (layerFacts.above.has(parent, name)) return;
+      layerFacts.above.set(parent, name, true);
     }
   }
 
-  private sized(path: string, size: number): void {
-    const sizes = this.paths.get(path);
+  private sized(parent: string, name: string, size: number): void {
+    const sizes = this.paths.get(parent, name);
     if (sizes === undefined) {
-      this.paths.set(path, size);
+      this.paths.set(parent, name, size);
       return;
     }
     if (typeof sizes === 'number') {
-      this.paths.set(path, { cumulative: sizes + size, minimum: Math.min(sizes, size), count: 2 });
+      this.paths.set(parent, name, { cumulative: sizes + size, minimum: Math.min(sizes, size), count: 2 });
       return;
     }
     sizes.cumulative += size;
@@ -263,14 +280,52 @@ function newCounting(): Counting {
     changed: { files: 0, bytes: 0 },
     deleted: { files: 0, bytes: 0 },
     removed: [],
-    touched: new Map(),
+    touched: new PathMap(),
     fileMembers: [],
-    above: new Set(),
-    whiteouts: new Map(),
+    above: new PathMap(),
+    whiteouts: new PathMap(),
   };
 }
 
 function emptyCounting(): Omit<LayerFact, 'wasted'> & { inodes: Set<Inode> } {
   const { size, added, changed, deleted, removed } = newCounting();
   return { size, added, changed, deleted, removed, inodes: new Set() };
+}
+
+/**
+ * A map by path, held as parent folder path, then name: the names are the strings the tree holds, where a key
+ * of the whole path was one more string per member (100,000 members, some MiB).
+ */
+class PathMap<V> {
+  private readonly byParent = new Map<string, Map<string, V>>();
+
+  get(parent: string, name: string): V | undefined {
+    return this.byParent.get(parent)?.get(name);
+  }
+
+  has(parent: string, name: string): boolean {
+    return this.byParent.get(parent)?.has(name) ?? false;
+  }
+
+  set(parent: string, name: string, value: V): void {
+    let names = this.byParent.get(parent);
+    if (names === undefined) {
+      names = new Map();
+      this.byParent.set(parent, names);
+    }
+    names.set(name, value);
+  }
+
+  *entries(): Generator<[parent: string, name: string, value: V]> {
+    for (const [parent, names] of this.byParent)
+      for (const [name, value] of names) yield [parent, name, value];
+  }
+
+  *values(): Generator<V> {
+    for (const names of this.byParent.values()) yield* names.values();
+  }
+
+  clear(): void {
+    this.byParent.clear();
+  }
 }
