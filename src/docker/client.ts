@@ -1,5 +1,6 @@
 import { Agent } from 'node:https';
-import Docker from 'dockerode';
+import { createRequire } from 'node:module';
+import type Docker from 'dockerode';
 import { DockerError } from '../errors.js';
 import { runFromClone } from '../invocation.js';
 import { DEFAULT_DOCKER_HOST, describeEndpoint, type EngineEndpoint, resolveEndpoint } from './context.js';
@@ -16,12 +17,17 @@ export function engineEndpoint(env: NodeJS.ProcessEnv = process.env): string {
 
 const endpoints = new WeakMap<Docker, EngineEndpoint>();
 
+// Loaded when first needed: dockerode brings gRPC and SSH clients along (about 20 MiB and 0.1 s at start),
+// which a dump from a registry, a layout or an archive never uses.
+const require = createRequire(import.meta.url);
+const Dockerode = (): typeof Docker => require('dockerode') as typeof Docker;
+
 /** A client for the engine the docker CLI would use; see {@link resolveEndpoint}. */
 export function connectDocker(env: NodeJS.ProcessEnv = process.env): Docker {
   const endpoint = resolveEndpoint(env);
   let docker: Docker;
   try {
-    docker = new Docker(dockerOptions(endpoint, env));
+    docker = new (Dockerode())(dockerOptions(endpoint, env));
   } catch (error) {
     // dockerode reads DOCKER_CERT_PATH's files whenever DOCKER_HOST is tcp, even where TLS is off.
     throw new DockerError(

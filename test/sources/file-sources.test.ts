@@ -348,3 +348,47 @@ describe('report, diff and batches take file sources', () => {
     );
   });
 });
+
+describe('a dump without an engine never loads the Docker client', () => {
+  // Observed, not forced: a preload lists the dockerode files the CLI loaded, as it exits.
+  async function dockerodeFilesLoaded(
+    args: string[],
+  ): Promise<{ exitCode?: number; stderr: string; files: string[] }> {
+    const probe = join(work, 'dockerode-probe.cjs');
+    const record = join(work, `dockerode-loaded-${Math.random().toString(36).slice(2)}.json`);
+    await writeFile(
+      probe,
+      `process.on('exit', () => require('node:fs').writeFileSync(process.env.DC_PROBE_OUT, JSON.stringify(Object.keys(require.cache).filter((file) => file.includes('/node_modules/dockerode/')))));\n`,
+    );
+    const result = await runCli(args, {
+      env: { ...NO_ENGINE, NODE_OPTIONS: `--require ${probe}`, DC_PROBE_OUT: record },
+    });
+    return {
+      exitCode: result.exitCode,
+      stderr: String(result.stderr),
+      files: JSON.parse(await readFile(record, 'utf8')),
+    };
+  }
+
+  it('an oci: dump loads none of dockerode; an engine reference does', async () => {
+    const fromLayout = await dockerodeFilesLoaded([
+      'extract',
+      `oci:${layout()}:edge`,
+      '-o',
+      join(work, 'no-client'),
+      '--quiet',
+    ]);
+    expect(fromLayout).toEqual({ exitCode: 0, stderr: '', files: [] });
+    // The probe sees the client where it is used: an engine reference connects (and finds no engine).
+    const fromEngine = await dockerodeFilesLoaded([
+      'extract',
+      IMAGES.edge,
+      '-o',
+      join(work, 'client'),
+      '--quiet',
+    ]);
+    expect(fromEngine.exitCode).toBe(1);
+    expect(fromEngine.stderr).toMatch(/No Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock/);
+    expect(fromEngine.files.length).toBeGreaterThan(0);
+  });
+});
