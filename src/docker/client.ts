@@ -19,15 +19,16 @@ const endpoints = new WeakMap<Docker, EngineEndpoint>();
 
 // Loaded when first needed: dockerode brings gRPC and SSH clients along (about 20 MiB and 0.1 s at start),
 // which a dump from a registry, a layout or an archive never uses.
-const require = createRequire(import.meta.url);
-const Dockerode = (): typeof Docker => require('dockerode') as typeof Docker;
+const requireCjs = createRequire(import.meta.url);
+const Dockerode = (): typeof Docker => requireCjs('dockerode') as typeof Docker;
 
 /** A client for the engine the docker CLI would use; see {@link resolveEndpoint}. */
 export function connectDocker(env: NodeJS.ProcessEnv = process.env): Docker {
   const endpoint = resolveEndpoint(env);
+  const Client = Dockerode();
   let docker: Docker;
   try {
-    docker = new (Dockerode())(dockerOptions(endpoint, env));
+    docker = new Client(dockerOptions(endpoint, env));
   } catch (error) {
     // dockerode reads DOCKER_CERT_PATH's files whenever DOCKER_HOST is tcp, even where TLS is off.
     throw new DockerError(

@@ -154,8 +154,8 @@ export class LayerFacts {
   /** After the last layer, before the tree becomes entries: each layer's facts, and dive's efficiency (once). */
   finish(tree: LayerTree, layers: number): { facts: LayerFact[]; efficiency: LayerEfficiency } {
     const kept: number[] = new Array(layers).fill(0);
-    // Only a linked inode has more than one name, so only it may count in more than one layer: no set of
-    // every inode, as large as the tree's own names.
+    // A leaf keeps the layer that wrote it, and only a linked inode has more than one name: the others are
+    // found at their own layer's leaf, with no set of every inode (as large as the tree's names).
     const linkedSeen = new Set<Inode>();
     const walk = (node: TreeNode) => {
       if (node.kind === 'dir') {
@@ -293,8 +293,8 @@ function emptyCounting(): Omit<LayerFact, 'wasted'> & { inodes: Set<Inode> } {
 }
 
 /**
- * A map by path, held as parent folder path, then name: the names are the strings the tree holds, where a key
- * of the whole path was one more string per member (100,000 members, some MiB).
+ * A map by path, held as parent folder path, then name: one string per folder and the names, where a key of
+ * the whole path was one more string per member (100,000 members, some MiB).
  */
 class PathMap<V> {
   private readonly byParent = new Map<string, Map<string, V>>();

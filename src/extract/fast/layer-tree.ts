@@ -49,7 +49,7 @@ export interface DirNode {
 export interface LeafNode {
   readonly kind: 'leaf';
   readonly inode: Inode;
-  layer: number;
+  readonly layer: number;
 }
 
 export type TreeNode = DirNode | LeafNode;

@@ -139,7 +139,16 @@ describe('layer facts', () => {
     const { part, entries } = await apply([[file('f', 8)], [link('g', 'f')]]);
     expect(entries.get('f')).toMatchObject({ type: 'file', layer: 0 });
     expect(entries.get('g')).toMatchObject({ type: 'hardlink', target: 'f', layer: 1 });
-    expect(part.layers[1]).toMatchObject({ size: 0, added: { files: 1, bytes: 0 } });
+    expect(part.layers[1]).toMatchObject({ size: 0, added: { files: 1, bytes: 0 }, wasted: 0 });
+    // Two names, one inode: its bytes count once, in the layer that wrote them.
+    expect(part.layers[0]).toMatchObject({ size: 8, wasted: 0 });
+  });
+
+  it("keeps a file live through a later layer's hardlink to it when its own name is whited out", async () => {
+    const { part, entries } = await apply([[file('f', 8)], [link('g', 'f')], [file('.wh.f', 0)]]);
+    expect(entries.has('f')).toBe(false);
+    expect(entries.get('g')).toMatchObject({ type: 'file', size: 8, layer: 1 });
+    expect(part.layers.map((layer) => layer.wasted)).toEqual([0, 0, 0]);
   });
 
   it("reproduces dive's own efficiency case: nginx.conf twice, a deleted folder", async () => {
